@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/hearth-safety/hearth/models"
+)
+
+// Key and secret formats. A bearer key is 32 or more characters of
+// [A-Za-z0-9_]; generated keys are "hk_" and 43 base62 characters (256 bits).
+// A webhook secret is "whsec_" and the base64 of 24–64 random bytes, as the
+// Standard Webhooks specification writes them.
+var (
+	apiKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_]{32,256}$`)
+	clientName    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$`)
+)
+
+const base62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewAPIKey returns a fresh bearer key.
+func NewAPIKey() string {
+	b := make([]byte, 43)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = base62[int(b[i])%len(base62)] // 256 % 62 bias is negligible at 43 chars (> 250 bits)
+	}
+	return "hk_" + string(b)
+}
+
+// NewWebhookSecret returns a fresh whsec_ secret of 32 random bytes.
+func NewWebhookSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}
+
+// ValidateWebhookSecret checks the whsec_ format.
+func ValidateWebhookSecret(s string) error {
+	raw, ok := strings.CutPrefix(s, "whsec_")
+	if !ok {
+		return models.Invalid("webhook_secret", `must start with "whsec_"`)
+	}
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return models.Invalid("webhook_secret", `after "whsec_" must come standard base64`)
+	}
+	if len(b) < 24 || len(b) > 64 {
+		return models.Invalid("webhook_secret", fmt.Sprintf("decodes to %d bytes; it must be 24 to 64", len(b)))
+	}
+	return nil
+}
+
+// NewClient describes a service client to create. Empty Key and Secret are
+// generated.
+type NewClient struct {
+	Name       string
+	WebhookURL string
+	Key        string
+	Secret     string
+}
+
+// CreateClient stores a service client. The returned key is the only time
+// it exists in the clear: only its hash is kept.
+func (s *Store) CreateClient(ctx context.Context, in NewClient) (c models.ServiceClient, key string, err error) {
+	ve := &models.ValidationError{}
+	if !clientName.MatchString(in.Name) {
+		ve.Add("name", "must be 1–64 characters: letters, digits, space, _ . -, starting with a letter or digit")
+	}
+	key = in.Key
+	if key == "" {
+		key = NewAPIKey()
+	} else if !apiKeyPattern.MatchString(key) {
+		ve.Add("api_key", "must be at least 32 characters of A–Z, a–z, 0–9 and _")
+	}
+	secret := in.Secret
+	if secret == "" {
+		secret = NewWebhookSecret()
+	} else if err := ValidateWebhookSecret(secret); err != nil {
+		ve.Add("webhook_secret", models.FieldErrors(err)["webhook_secret"])
+	}
+	if in.WebhookURL != "" {
+		if u, err := url.Parse(in.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			ve.Add("webhook_url", "must be an absolute http:// or https:// URL")
+		}
+	}
+	if err := ve.Err(); err != nil {
+		return models.ServiceClient{}, "", err
+	}
+	row := clientRow{Name: in.Name, KeyPrefix: key[:min(len(key), 8)], KeyHash: HashToken(key),
+		WebhookSecret: secret, WebhookURL: in.WebhookURL, CreatedAt: s.now()}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return models.ServiceClient{}, "", mapErr(err)
+	}
+	return row.model(), key, nil
+}
+
+// ClientByKey returns the active client whose bearer key this is. Unknown
+// and revoked keys are both models.ErrNotFound.
+func (s *Store) ClientByKey(ctx context.Context, key string) (models.ServiceClient, error) {
+	var row clientRow
+	if err := s.db.WithContext(ctx).Where("key_hash = ? AND revoked_at IS NULL", HashToken(key)).Take(&row).Error; err != nil {
+		return models.ServiceClient{}, mapErr(err)
+	}
+	return row.model(), nil
+}
+
+// Clients lists every service client, revoked ones included, oldest first.
+func (s *Store) Clients(ctx context.Context) ([]models.ServiceClient, error) {
+	var rows []clientRow
+	if err := s.db.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]models.ServiceClient, len(rows))
+	for i, r := range rows {
+		out[i] = r.model()
+	}
+	return out, nil
+}
+
+// RevokeClient stops the named client's key from working, at once.
+func (s *Store) RevokeClient(ctx context.Context, name string) error {
+	res := s.db.WithContext(ctx).Model(&clientRow{}).Where("name = ? AND revoked_at IS NULL", name).Update("revoked_at", s.now())
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.ErrNotFound
+	}
+	return nil
+}
