@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/term"
+
+	"github.com/hearth-safety/hearth/models"
+	"github.com/hearth-safety/hearth/models/store"
+	"github.com/hearth-safety/hearth/web"
+)
+
+const usage = `Hearth: supervision of teens' direct messages without reading them.
+
+Usage:
+  hearth [serve]                     run the web server (migrates first)
+  hearth migrate                     bring the database schema up to date
+  hearth user create --role ROLE --email EMAIL [--name NAME]
+                                     create a staff (agent), lead or guardian account;
+                                     the password is asked for, or read from stdin
+  hearth user disable --email EMAIL  stop an account signing in and end its sessions
+  hearth client create --name NAME [--webhook-url URL]
+                                     create a messaging-service client; prints its API
+                                     key and webhook secret once
+  hearth client list                 list service clients
+  hearth client revoke --name NAME   revoke a client's key, at once
+  hearth demo [--force] [--api-key KEY] [--webhook-secret SECRET]
+                                     fill an empty database with the demo world
+  hearth help                        this text
+
+Configuration comes from HEARTH_* environment variables:
+`
+
+// run is the whole program, testable: arguments, environment and streams
+// come in, an error goes out.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		printUsage(stdout)
+		return nil
+	}
+	cfg, err := web.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	logger := web.NewLogger(cfg, stderr)
+	switch cmd {
+	case "serve":
+		return web.Serve(ctx, cfg, logger, stdout)
+	case "migrate":
+		st, err := web.OpenStore(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		cur, _, err := st.MigrationVersions(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Database schema is at version %d.\n", cur)
+		return nil
+	case "user":
+		return withStore(ctx, cfg, logger, func(st *store.Store) error { return userCmd(ctx, st, args, stdin, stdout) })
+	case "client":
+		return withStore(ctx, cfg, logger, func(st *store.Store) error { return clientCmd(ctx, st, args, stdout) })
+	case "demo":
+		return withStore(ctx, cfg, logger, func(st *store.Store) error { return demoCmd(ctx, st, cfg, args, stdout) })
+	}
+	printUsage(stderr)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range web.Settings {
+		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Default)
+	}
+	tw.Flush()
+}
+
+func withStore(ctx context.Context, cfg web.Config, logger *slog.Logger, fn func(*store.Store) error) error {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	_ = logger
+	st, err := web.OpenStore(ctx, cfg, quiet)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
+func userCmd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("user: say create or disable, e.g. hearth user create --role staff --email agent@example.com")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	email := fs.String("email", "", "email address")
+	switch sub {
+	case "create":
+		roleName := fs.String("role", "", "staff, lead or guardian")
+		name := fs.String("name", "", "display name (default: the part of the email before @)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		role, err := models.ParseRole(*roleName)
+		if err != nil || role == models.RoleTeen {
+			return errors.New("user create: --role must be staff, lead or guardian (teens come from the messaging service)")
+		}
+		if *email == "" {
+			return errors.New("user create: --email is required")
+		}
+		if *name == "" {
+			*name, _, _ = strings.Cut(*email, "@")
+		}
+		pw, err := readPassword(stdin, stdout)
+		if err != nil {
+			return err
+		}
+		u, err := st.CreateUser(ctx, store.NewUser{Email: *email, Name: *name, Password: pw, Role: role})
+		if errors.Is(err, models.ErrConflict) {
+			return fmt.Errorf("user create: %s already has an account", models.NormalizeEmail(*email))
+		}
+		if fe := models.FieldErrors(err); fe != nil {
+			return fmt.Errorf("user create: %s", err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Created %s account %s (%s).\n", strings.ToLower(u.Role.Label()), u.Email, u.Name)
+		if role.IsStaff() {
+			fmt.Fprintln(stdout, "They sign in at /staff/login.")
+		}
+		return nil
+	case "disable":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		u, err := st.UserByEmail(ctx, *email)
+		if err != nil {
+			return fmt.Errorf("user disable: no account with email %q", *email)
+		}
+		if err := st.DisableUser(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Disabled %s; their sessions have ended.\n", u.Email)
+		return nil
+	}
+	return fmt.Errorf("user: unknown subcommand %q (use create or disable)", sub)
+}
+
+// readPassword prompts on a terminal without echo, or reads one line from a
+// pipe (for scripts: echo "$PW" | hearth user create ...).
+func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stdout, "Password (8–128 characters): ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stdout, "Same password again: ")
+		b2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", err
+		}
+		if string(b) != string(b2) {
+			return "", errors.New("the two passwords are different")
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		return "", errors.New("no password given: type it at the prompt or pipe it on stdin")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func clientCmd(ctx context.Context, st *store.Store, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("client: say create, list or revoke")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("client "+sub, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	name := fs.String("name", "", "client name")
+	switch sub {
+	case "create":
+		hook := fs.String("webhook-url", "", "where Hearth posts signed change webhooks")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		c, key, err := st.CreateClient(ctx, store.NewClient{Name: *name, WebhookURL: *hook})
+		if errors.Is(err, models.ErrConflict) {
+			return fmt.Errorf("client create: a client named %q exists already", *name)
+		}
+		if err != nil {
+			return fmt.Errorf("client create: %w", err)
+		}
+		fmt.Fprintf(stdout, "Created service client %q.\n\n", c.Name)
+		fmt.Fprintf(stdout, "API key (send as Authorization: Bearer <key>):\n  %s\n", key)
+		fmt.Fprintf(stdout, "Webhook secret (signs moderation events and Hearth's webhooks):\n  %s\n\n", c.WebhookSecret)
+		fmt.Fprintln(stdout, "Store both now: the key is shown only this once.")
+		return nil
+	case "list":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		cs, err := st.Clients(ctx)
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			fmt.Fprintln(stdout, "No service clients yet. Create one with: hearth client create --name NAME")
+			return nil
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tKEY\tCREATED\tSTATE\tWEBHOOK URL")
+		for _, c := range cs {
+			state := "active"
+			if c.Revoked() {
+				state = "revoked " + c.RevokedAt.Format("2006-01-02")
+			}
+			fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\n", c.Name, c.KeyPrefix, c.CreatedAt.Format("2006-01-02"), state, c.WebhookURL)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if err := st.RevokeClient(ctx, *name); errors.Is(err, models.ErrNotFound) {
+			return fmt.Errorf("client revoke: no active client named %q", *name)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Revoked %q: its key stopped working.\n", *name)
+		return nil
+	}
+	return fmt.Errorf("client: unknown subcommand %q (use create, list or revoke)", sub)
+}

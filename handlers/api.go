@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hearth-safety/hearth/models"
+)
+
+// RequireClient authenticates the messaging service by its bearer key.
+// Revoked and unknown keys fail alike, at once.
+func (h *Handlers) RequireClient(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		auth := c.Request().Header.Get(echo.HeaderAuthorization)
+		key, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || key == "" {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hearth"`)
+			return echo.NewHTTPError(http.StatusUnauthorized, "Send the API key as Authorization: Bearer <key>.")
+		}
+		cl, err := h.Store.ClientByKey(ctx(c), strings.TrimSpace(key))
+		if errors.Is(err, models.ErrNotFound) {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hearth", error="invalid_token"`)
+			return echo.NewHTTPError(http.StatusUnauthorized, "The API key is not valid or was revoked.")
+		} else if err != nil {
+			return err
+		}
+		c.Set(keyClient, &cl)
+		c.Set(keyActor, models.Actor{ClientID: cl.ID})
+		return next(c)
+	}
+}
+
+// clientID returns the authenticated service client's ID.
+func clientID(c echo.Context) int64 {
+	if cl, ok := c.Get(keyClient).(*models.ServiceClient); ok {
+		return cl.ID
+	}
+	return 0
+}
+
+// decodeJSON reads a JSON body strictly into v: the content type must be
+// JSON, unknown fields are refused by name (so no "text" or "content" field
+// can ever slip in), and one value only. Size is capped by the route's body
+// limit.
+func decodeJSON(c echo.Context, v any) error {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as application/json.")
+		}
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) || strings.Contains(err.Error(), "too large") {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("The body is over the limit of %d bytes.", mbe.Limit))
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read.")
+	}
+	return DecodeStrict(body, v)
+}
+
+// DecodeStrict decodes one JSON value from body into v, refusing unknown
+// fields, wrong types and trailing data with errors that name the field.
+// It is exported for the fuzz tests.
+func DecodeStrict(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body is empty; send a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body has data after the JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("The body is not valid JSON (at byte %d).", syn.Offset))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return echo.NewHTTPError(http.StatusBadRequest, "The body is not valid JSON: it ends too soon.")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object.")
+		}
+		return models.Invalid(field, "must be "+jsonKind(typ.Type.Kind().String()))
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return models.Invalid(name, "is not a field of this request. Hearth never accepts message content.")
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "The body could not be decoded as JSON.")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map", "ptr":
+		return "an object"
+	}
+	return "of a different type"
+}
+
+// problemJSON writes a successful JSON answer.
+func writeJSON(c echo.Context, status int, v any) error {
+	return c.JSON(status, v)
+}

@@ -1,0 +1,182 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is Hearth's configuration, read from HEARTH_* environment variables.
+// Every setting has a safe default for running on a laptop; Load checks each
+// one and says exactly what is wrong.
+type Config struct {
+	Env         string // development | production
+	Addr        string
+	BaseURL     *url.URL
+	DatabaseURL string
+	SessionKeys [][]byte
+	// SessionKeysGenerated is true when no keys were configured and random
+	// ones were made for this process (development only).
+	SessionKeysGenerated bool
+	SMTPURL              string
+	MailFrom             string
+	MetricsAddr          string
+	TrustedProxies       []netip.Prefix
+	LogFormat            string // text | json
+	LogLevel             string
+	APIRate              float64 // requests per second per client IP on /api/v1
+	ShutdownTimeout      time.Duration
+}
+
+// Dev reports whether Hearth runs in development mode, which shows the dev
+// mailbox and logs outgoing mail.
+func (c Config) Dev() bool { return c.Env == "development" }
+
+// TLS reports whether browsers reach Hearth over HTTPS, which turns on
+// Secure and __Host- cookies and HSTS.
+func (c Config) TLS() bool { return c.BaseURL.Scheme == "https" }
+
+// Setting documents one environment variable, for the README and `hearth help`.
+type Setting struct {
+	Name, Default, Meaning string
+}
+
+// Settings lists every variable Load reads.
+var Settings = []Setting{
+	{"HEARTH_ENV", "development", "development or production. Production requires HEARTH_SESSION_KEYS, logs JSON and hides the dev mailbox."},
+	{"HEARTH_ADDR", "127.0.0.1:8080", "Address the web server listens on."},
+	{"HEARTH_BASE_URL", "http://<HEARTH_ADDR>", "Public URL of Hearth, used in emails and sign-in links. https:// turns on secure cookies and HSTS."},
+	{"HEARTH_DATABASE_URL", "./hearth.db", "A SQLite file path, or postgres://user@host:5432/db for PostgreSQL."},
+	{"HEARTH_SESSION_KEYS", "random per process (development)", "Comma-separated keys, each 32 or more bytes as hex or base64, that sign session cookies; the first signs, the rest still verify (for rotation)."},
+	{"HEARTH_SMTP_URL", "(none: mail goes to the log and the dev mailbox)", "smtp://user:pass@host:587 (STARTTLS), smtps://host:465, or smtp://host:25?tls=none for a local relay."},
+	{"HEARTH_MAIL_FROM", "Hearth <no-reply@localhost>", "Sender address of Hearth's emails."},
+	{"HEARTH_METRICS_ADDR", "(off)", "Address of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464."},
+	{"HEARTH_TRUSTED_PROXIES", "(none)", "Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed. Without it the client IP is the TCP peer."},
+	{"HEARTH_LOG_FORMAT", "text (development), json (production)", "Log format: text or json."},
+	{"HEARTH_LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"HEARTH_API_RATE", "20000", "Requests per second allowed per client IP on /api/v1 (bursts of twice that)."},
+	{"HEARTH_SHUTDOWN_TIMEOUT", "20s", "How long SIGTERM waits for in-flight requests and jobs to finish."},
+}
+
+// Load reads the configuration through getenv and validates it, reporting
+// every problem at once.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Env:         get("HEARTH_ENV", "development"),
+		Addr:        get("HEARTH_ADDR", "127.0.0.1:8080"),
+		DatabaseURL: get("HEARTH_DATABASE_URL", "./hearth.db"),
+		SMTPURL:     get("HEARTH_SMTP_URL", ""),
+		MailFrom:    get("HEARTH_MAIL_FROM", "Hearth <no-reply@localhost>"),
+		MetricsAddr: get("HEARTH_METRICS_ADDR", ""),
+		LogLevel:    get("HEARTH_LOG_LEVEL", "info"),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		bad("HEARTH_ENV", "is %q; use development or production", c.Env)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("HEARTH_ADDR", "is %q; use host:port such as 127.0.0.1:8080", c.Addr)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("HEARTH_METRICS_ADDR", "is %q; use host:port such as 127.0.0.1:9464", c.MetricsAddr)
+		}
+	}
+	base := get("HEARTH_BASE_URL", "http://"+c.Addr)
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		bad("HEARTH_BASE_URL", "is %q; use the public origin such as https://hearth.example.com", base)
+	} else {
+		u.Path = ""
+		c.BaseURL = u
+	}
+	c.LogFormat = get("HEARTH_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[c.Env == "development"])
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("HEARTH_LOG_FORMAT", "is %q; use text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("HEARTH_LOG_LEVEL", "is %q; use debug, info, warn or error", c.LogLevel)
+	}
+	if keys := get("HEARTH_SESSION_KEYS", ""); keys != "" {
+		for i, k := range strings.Split(keys, ",") {
+			b, err := decodeKey(strings.TrimSpace(k))
+			if err != nil {
+				bad("HEARTH_SESSION_KEYS", "key %d: %v", i+1, err)
+				continue
+			}
+			c.SessionKeys = append(c.SessionKeys, b)
+		}
+	} else if c.Env == "production" {
+		bad("HEARTH_SESSION_KEYS", "is required in production (for example the output of `openssl rand -hex 32`)")
+	} else {
+		k := make([]byte, 32)
+		rand.Read(k)
+		c.SessionKeys, c.SessionKeysGenerated = [][]byte{k}, true
+	}
+	for _, p := range strings.Split(get("HEARTH_TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(p); aerr == nil {
+				pfx = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				bad("HEARTH_TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8", p)
+				continue
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx)
+	}
+	rate, err := strconv.ParseFloat(get("HEARTH_API_RATE", "20000"), 64)
+	if err != nil || rate <= 0 {
+		bad("HEARTH_API_RATE", "must be a positive number of requests per second")
+	}
+	c.APIRate = rate
+	c.ShutdownTimeout, err = time.ParseDuration(get("HEARTH_SHUTDOWN_TIMEOUT", "20s"))
+	if err != nil || c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 25*time.Second {
+		bad("HEARTH_SHUTDOWN_TIMEOUT", "must be a duration between 1s and 25s, such as 20s")
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			bad("HEARTH_SMTP_URL", "must look like smtp://user:pass@host:587 or smtps://host:465")
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func decodeKey(k string) ([]byte, error) {
+	if b, err := hex.DecodeString(k); err == nil {
+		if len(b) < 32 {
+			return nil, fmt.Errorf("is %d bytes; use at least 32", len(b))
+		}
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(k); err == nil {
+			if len(b) < 32 {
+				return nil, fmt.Errorf("is %d bytes; use at least 32", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("is neither hex nor base64")
+}

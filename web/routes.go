@@ -1,0 +1,128 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/hearth-safety/hearth/handlers"
+	"github.com/hearth-safety/hearth/models"
+	"github.com/hearth-safety/hearth/static"
+)
+
+// Guard names who may use a route. Every route has exactly one; a test walks
+// the router and fails on a route without one.
+type Guard string
+
+// The guards.
+const (
+	GuardPublic  Guard = "public"    // anyone
+	GuardGuest   Guard = "guest"     // signed-out visitors (signed-in ones are sent home)
+	GuardSigned  Guard = "signed-in" // anyone signed in
+	GuardGuardn  Guard = "guardian"
+	GuardTeen    Guard = "teen"
+	GuardStaff   Guard = "staff" // agents and leads
+	GuardClient  Guard = "api-client"
+	GuardDevOnly Guard = "dev-only" // registered only in development
+)
+
+// RouteGuards maps "METHOD /path" to its guard for every route registered.
+// It is filled by routes and read by tests.
+var RouteGuards = map[string]Guard{}
+
+// routes is the one route table: every URL, its method, its guard and its
+// handler, on one screen.
+func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCookie string) {
+	csrf := middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		CookieName:     csrfCookie,
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   cfg.TLS(),
+		CookieSameSite: http.SameSiteLaxMode,
+	})
+	// Per-IP limits: sign-in style forms get a few tries a minute, the hook
+	// API gets what a busy messaging service needs.
+	authLimit := limiter(rate.Every(3*time.Second), 20)
+	apiLimit := limiter(rate.Limit(cfg.APIRate), int(2*cfg.APIRate))
+	formBody := middleware.BodyLimit("64K")
+	apiBody := middleware.BodyLimit("2M")
+
+	guest := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Guest}
+	public := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Public}
+	signedIn := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleGuardian, models.RoleTeen, models.RoleStaff, models.RoleLead)}
+	teen := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleTeen)}
+	staff := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleStaff, models.RoleLead)}
+	client := []echo.MiddlewareFunc{apiLimit, apiBody, h.RequireClient}
+	with := func(mw []echo.MiddlewareFunc, extra ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return append(append([]echo.MiddlewareFunc{}, extra...), mw...)
+	}
+
+	add := func(method, path string, g Guard, fn echo.HandlerFunc, mw []echo.MiddlewareFunc) {
+		RouteGuards[method+" "+path] = g
+		e.Add(method, path, fn, mw...)
+	}
+
+	// Probes and assets.
+	add(http.MethodGet, "/healthz", GuardPublic, s.Health.Live, []echo.MiddlewareFunc{handlers.Public})
+	add(http.MethodGet, "/readyz", GuardPublic, s.Health.Ready, []echo.MiddlewareFunc{handlers.Public})
+	add(http.MethodGet, "/static/*", GuardPublic, echo.WrapHandler(static.Handler()), []echo.MiddlewareFunc{handlers.Public})
+
+	// Public pages.
+	add(http.MethodGet, "/", GuardPublic, h.Home, public)
+	add(http.MethodGet, "/privacy", GuardPublic, h.Privacy, public)
+
+	// Guardian accounts.
+	add(http.MethodGet, "/signup", GuardGuest, h.SignupPage, guest)
+	add(http.MethodPost, "/signup", GuardGuest, h.Signup, with(guest, authLimit))
+	add(http.MethodGet, "/signup/confirm/:token", GuardPublic, h.ConfirmEmailPage, public)
+	add(http.MethodPost, "/signup/confirm/:token", GuardPublic, h.ConfirmEmail, with(public, authLimit))
+	add(http.MethodGet, "/login", GuardGuest, h.LoginPage, guest)
+	add(http.MethodPost, "/login", GuardGuest, h.Login, with(guest, authLimit))
+	add(http.MethodPost, "/logout", GuardSigned, h.Logout, signedIn)
+	add(http.MethodGet, "/password/forgot", GuardPublic, h.ForgotPage, public)
+	add(http.MethodPost, "/password/forgot", GuardPublic, h.Forgot, with(public, authLimit))
+	add(http.MethodGet, "/password/reset/:token", GuardPublic, h.ResetPage, public)
+	add(http.MethodPost, "/password/reset/:token", GuardPublic, h.Reset, with(public, authLimit))
+
+	// Teens, signed in through links from their messaging app.
+	add(http.MethodGet, "/t/signin/:token", GuardPublic, h.TeenSigninPage, public)
+	add(http.MethodPost, "/t/signin/:token", GuardPublic, h.TeenSignin, with(public, authLimit))
+	add(http.MethodGet, "/teen", GuardTeen, h.TeenHome, teen)
+
+	// Support staff.
+	add(http.MethodGet, "/staff/login", GuardGuest, h.StaffLoginPage, guest)
+	add(http.MethodPost, "/staff/login", GuardGuest, h.StaffLogin, with(guest, authLimit))
+	add(http.MethodPost, "/staff/logout", GuardStaff, h.Logout, staff)
+	add(http.MethodGet, "/staff", GuardStaff, h.StaffHome, staff)
+
+	// The messaging service's hook API.
+	add(http.MethodPut, "/api/v1/teens/:id", GuardClient, h.PutTeen, client)
+	add(http.MethodPost, "/api/v1/teens/:id/signin-links", GuardClient, h.CreateSigninLink, client)
+
+	if cfg.Dev() && s.Mailbox != nil {
+		add(http.MethodGet, "/dev/mailbox", GuardDevOnly, h.DevMailbox, public)
+	}
+
+	// Unknown paths get the app's 404 page (or problem+json under /api/).
+	echo.NotFoundHandler = func(c echo.Context) error { return models.ErrNotFound }
+}
+
+// limiter limits requests per client IP (as the IP extractor decides).
+func limiter(r rate.Limit, burst int) echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: r, Burst: burst, ExpiresIn: 10 * time.Minute,
+		}),
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", "60")
+			return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests from this address. Wait a minute and try again.")
+		},
+		ErrorHandler: func(c echo.Context, err error) error {
+			return echo.NewHTTPError(http.StatusForbidden, "Could not tell where the request came from.")
+		},
+	})
+}

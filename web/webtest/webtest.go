@@ -1,0 +1,287 @@
+// Package webtest runs a real Hearth server (the echo instance with every
+// middleware and route, on a real migrated store) for handler tests, and
+// gives tests a browser-like client with cookies, CSRF tokens and parsed
+// HTML.
+package webtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/hearth-safety/hearth/models/store"
+	"github.com/hearth-safety/hearth/models/store/storetest"
+	"github.com/hearth-safety/hearth/web"
+	"github.com/hearth-safety/hearth/web/mail"
+)
+
+// Mailer records the emails handlers queue, in place of the job queue.
+type Mailer struct {
+	mu   sync.Mutex
+	sent []mail.Message
+}
+
+// Enqueue records m.
+func (m *Mailer) Enqueue(_ context.Context, msg mail.Message) error {
+	if err := msg.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, msg)
+	return nil
+}
+
+// Sent returns every email so far.
+func (m *Mailer) Sent() []mail.Message {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]mail.Message(nil), m.sent...)
+}
+
+// Last returns the newest email to addr, failing the test when none.
+func (m *Mailer) Last(t testing.TB, addr string) mail.Message {
+	t.Helper()
+	s := m.Sent()
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i].To == addr {
+			return s[i]
+		}
+	}
+	t.Fatalf("no email to %s (sent: %d)", addr, len(s))
+	return mail.Message{}
+}
+
+var linkRE = regexp.MustCompile(`https?://\S+`)
+
+// Link returns the path of the first link in an email body that contains
+// fragment.
+func Link(t testing.TB, m mail.Message, fragment string) string {
+	t.Helper()
+	for _, l := range linkRE.FindAllString(m.Text, -1) {
+		if strings.Contains(l, fragment) {
+			u, err := url.Parse(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u.Path
+		}
+	}
+	t.Fatalf("no link with %q in email %q", fragment, m.Subject)
+	return ""
+}
+
+// App is a running Hearth for one test.
+type App struct {
+	Server *web.Server
+	Store  *store.Store
+	Mail   *Mailer
+	HTTP   *httptest.Server
+	Logs   *SyncBuffer
+}
+
+// Options adjust the app.
+type Options struct {
+	Dialect store.Dialect // default SQLite
+	Now     func() time.Time
+	Env     map[string]string // extra HEARTH_* settings
+}
+
+// New starts a Hearth on a fresh store; it stops when t ends.
+func New(t testing.TB, opts Options) *App {
+	t.Helper()
+	if opts.Dialect == "" {
+		opts.Dialect = store.SQLite
+	}
+	st := storetest.Open(t, opts.Dialect, storetest.Options{Now: opts.Now})
+	ts := httptest.NewUnstartedServer(nil)
+	env := map[string]string{
+		"HEARTH_ENV":      "development",
+		"HEARTH_BASE_URL": "http://" + ts.Listener.Addr().String(),
+		"HEARTH_ADDR":     ts.Listener.Addr().String(),
+	}
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	cfg, err := web.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &SyncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := &Mailer{}
+	srv, err := web.New(cfg, web.Deps{Store: st, Mail: m, Mailbox: mail.NewDevMailbox(logger), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv.Echo
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &App{Server: srv, Store: st, Mail: m, HTTP: ts, Logs: logs}
+}
+
+// SyncBuffer is a goroutine-safe log sink tests can search.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Browser is a cookie-keeping client that acts like a person's browser
+// without Sec-Fetch-Site headers (so CSRF tokens are really checked).
+type Browser struct {
+	t      testing.TB
+	app    *App
+	Client *http.Client
+}
+
+// Browser returns a new browser with an empty cookie jar.
+func (a *App) Browser(t testing.TB) *Browser {
+	jar, _ := cookiejar.New(nil)
+	return &Browser{t: t, app: a, Client: &http.Client{
+		Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}}
+}
+
+// Page is a response with its parsed HTML.
+type Page struct {
+	*http.Response
+	Body string
+	Doc  *goquery.Document
+}
+
+// Text returns the trimmed text of the first element matching sel.
+func (p *Page) Text(sel string) string { return strings.TrimSpace(p.Doc.Find(sel).First().Text()) }
+
+// Do sends req and parses the answer.
+func (b *Browser) Do(req *http.Request) *Page {
+	b.t.Helper()
+	resp, err := b.Client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(string(body)))
+	return &Page{Response: resp, Body: string(body), Doc: doc}
+}
+
+// Get fetches path.
+func (b *Browser) Get(path string) *Page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.app.HTTP.URL+path, nil)
+	return b.Do(req)
+}
+
+// Follow fetches where a redirect points.
+func (b *Browser) Follow(p *Page) *Page {
+	b.t.Helper()
+	loc := p.Header.Get("Location")
+	if loc == "" {
+		b.t.Fatalf("response %d has no Location", p.StatusCode)
+	}
+	return b.Get(loc)
+}
+
+// Post sends a form to path as is (no CSRF token added).
+func (b *Browser) Post(path string, form url.Values) *Page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.app.HTTP.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.Do(req)
+}
+
+// Submit fills the form matching sel on page p with values (keeping its
+// hidden fields, the CSRF token among them) and posts it to its action.
+func (b *Browser) Submit(p *Page, sel string, values map[string]string) *Page {
+	b.t.Helper()
+	form := p.Doc.Find(sel).First()
+	if form.Length() == 0 {
+		b.t.Fatalf("no form %q on page (status %d)", sel, p.StatusCode)
+	}
+	v := url.Values{}
+	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		n, _ := s.Attr("name")
+		val, _ := s.Attr("value")
+		v.Set(n, val)
+	})
+	for k, val := range values {
+		v.Set(k, val)
+	}
+	action, _ := form.Attr("action")
+	if action == "" {
+		action = p.Request.URL.Path
+	}
+	return b.Post(action, v)
+}
+
+// Cookie returns the value of the named cookie for the app, or "".
+func (b *Browser) Cookie(name string) string {
+	u, _ := url.Parse(b.app.HTTP.URL)
+	for _, c := range b.Client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// API is a client of the hook API with a bearer key.
+type API struct {
+	t   testing.TB
+	app *App
+	Key string
+}
+
+// API returns a hook API client using key.
+func (a *App) API(t testing.TB, key string) *API { return &API{t: t, app: a, Key: key} }
+
+// Do sends a JSON request and returns the status, the content type and the body.
+func (c *API) Do(method, path, body string) (int, string, string) {
+	c.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, c.app.HTTP.URL+path, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
