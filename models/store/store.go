@@ -46,6 +46,7 @@ type Store struct {
 	dialect Dialect
 	dsn     string
 	now     func() time.Time
+	linking // email outbox and hooks of the linking flows (links.go)
 }
 
 // Options tune Open. The zero value is fine for production.
