@@ -4,7 +4,11 @@
 // query anything and never see message content, because there is none.
 package views
 
-import "strings"
+import (
+	"context"
+	"strconv"
+	"strings"
+)
 
 // Role is who the signed-in viewer is. The zero value is a signed-out visitor.
 type Role string
@@ -102,6 +106,10 @@ type Page struct {
 	// obvious sign that supervision is on). Handlers must fill it on every
 	// page a supervised teen sees.
 	SupervisedBy []string
+	// Unread is how many of the viewer's notifications are unread. When a
+	// viewer is signed in the header shows it on the bell linking to
+	// /notifications; 0 shows the bell without a count.
+	Unread int
 }
 
 // WithDefaultTitle returns a copy of p whose Title is title when p has none,
@@ -142,4 +150,40 @@ func JoinNames(names []string) string {
 		return kept[0]
 	}
 	return strings.Join(kept[:len(kept)-1], ", ") + " and " + kept[len(kept)-1]
+}
+
+// UnreadLabel words an unread count the way the bell reads it out:
+// "1 unread notification", "3 unread notifications", or "Notifications"
+// when there are none.
+func UnreadLabel(n int) string {
+	switch {
+	case n <= 0:
+		return "Notifications"
+	case n == 1:
+		return "1 unread notification"
+	}
+	return strconv.Itoa(n) + " unread notifications"
+}
+
+// bellCount is the number printed on the bell: "1"–"99", then "99+".
+func bellCount(n int) string {
+	if n > 99 {
+		return "99+"
+	}
+	return strconv.Itoa(n)
+}
+
+type csrfKey struct{}
+
+// WithCSRFToken returns a copy of ctx carrying the request's CSRF token, for
+// components rendered without a Page (such as an htmx fragment) whose forms
+// still need the hidden _csrf input for the no-JavaScript path.
+func WithCSRFToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
+// CSRFTokenFrom returns the token stored by WithCSRFToken, or "".
+func CSRFTokenFrom(ctx context.Context) string {
+	t, _ := ctx.Value(csrfKey{}).(string)
+	return t
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"net/url"
 	"strings"
@@ -108,10 +109,17 @@ func checkDocument(t *testing.T, doc *goquery.Document) {
 	if err := json.Unmarshal([]byte(raw), &hdr); err != nil || hdr["X-CSRF-Token"] != testToken {
 		t.Errorf("body hx-headers = %q (%v)", raw, err)
 	}
-	for sel, want := range map[string]int{"header": 1, "main#main": 1, "footer": 1, "h1": 1, "nav": 1} {
+	for sel, want := range map[string]int{"header": 1, "main#main": 1, "footer": 1, "h1": 1, "header nav": 1} {
 		if got := doc.Find(sel).Length(); got != want {
 			t.Errorf("%d %s, want %d", got, sel, want)
 		}
+	}
+	if doc.Find("nav").Length() > 1 {
+		doc.Find("nav").Each(func(_ int, n *goquery.Selection) {
+			if attr(n, "aria-label") == "" && attr(n, "aria-labelledby") == "" {
+				t.Error("one of several <nav>s has no label")
+			}
+		})
 	}
 	skip := doc.Find("body > a.skip-link").First()
 	if href, _ := skip.Attr("href"); href != "#main" {
@@ -164,6 +172,20 @@ func checkDocument(t *testing.T, doc *goquery.Document) {
 				t.Errorf("form %s: input %q has no label", action, id)
 			}
 		})
+	})
+
+	// Links and form targets are local paths or http(s), never script.
+	doc.Find("a[href], form[action], [hx-post]").Each(func(_ int, s *goquery.Selection) {
+		for _, name := range []string{"href", "action", "hx-post"} {
+			v, ok := s.Attr(name)
+			if !ok {
+				continue
+			}
+			lower := strings.ToLower(strings.TrimSpace(v))
+			if strings.HasPrefix(lower, "javascript:") || strings.HasPrefix(lower, "data:") || strings.Contains(v, " ") {
+				t.Errorf("<%s %s=%q> is not a safe URL", goquery.NodeName(s), name, v)
+			}
+		}
 	})
 
 	// Static URLs are versioned and name embedded files.
@@ -219,6 +241,22 @@ func TestRender_everyPage(t *testing.T) {
 		"reset":          ResetPassword(ResetProps{Page: page(nil, "/password/reset/x"), Token: "x"}),
 		"reset_invalid":  ResetPassword(ResetProps{Page: page(nil, "/password/reset/x"), Invalid: true}),
 		"dashboard":      Dashboard(DashboardProps{Page: page(guardian, "/"), Name: "Priya"}),
+		"dashboard_full": Dashboard(sampleDashboard()),
+		"invite_new":     InviteNew(InviteNewProps{Page: page(guardian, "/invitations/new"), Label: "Sam", Errors: views.FieldErrors{FieldLabel: "Too long.", "form": "You already have 5 invitations waiting."}}),
+		"invite_created": InviteCreated(sampleInviteCreated()),
+		"guardian_teen":  GuardianTeen(sampleGuardianTeen()),
+		"end_link":       EndLinkConfirm(EndLinkConfirmProps{Page: page(guardian, "/teens/42/end"), TeenID: 42, DisplayName: "Maya", Reason: "x", Errors: views.FieldErrors{FieldReason: "Keep the reason to 500 characters or fewer."}}),
+		"teen_home_full": TeenHome(TeenHomeProps{Page: teenPage("/teen"), DisplayName: "Maya", Age: 14, Supervised: true, Guardians: sampleGuardians(), PendingRequests: 2}),
+		"teen_code":      TeenInviteCode(TeenInviteCodeProps{Page: page(teen, "/teen/invite"), Code: "abc", Error: "That code doesn't match an invitation."}),
+		"teen_review":    TeenInviteReview(sampleReview(14, "Tick the box.")),
+		"teen_sup_14":    TeenSupervision(sampleSupervision(14)),
+		"teen_sup_16":    TeenSupervision(sampleSupervision(16)),
+		"teen_sup_none":  TeenSupervision(TeenSupervisionProps{Page: page(teen, "/teen/supervision"), Age: 15}),
+		"teen_activity":  TeenActivity(TeenActivityProps{Page: teenPage("/teen/activity"), Items: sampleActivity(), Pagination: Pagination{Page: 2, Pages: 3, BaseURL: "/teen/activity"}}),
+		"teen_act_empty": TeenActivity(TeenActivityProps{Page: page(teen, "/teen/activity")}),
+		"teen_help":      TeenHelp(TeenHelpProps{Page: teenPage("/teen/help")}),
+		"notifications":  Notifications(sampleNotifications()),
+		"notifs_empty":   Notifications(NotificationsProps{Page: page(guardian, "/notifications")}),
 		"teen_home":      TeenHome(TeenHomeProps{Page: teenPage("/teen"), DisplayName: "Maya", Age: 14, Supervised: true}),
 		"staff_login":    StaffLogin(StaffLoginProps{Page: page(nil, "/staff/login")}),
 		"staff_home":     StaffHome(StaffHomeProps{Page: page(lead, "/staff"), Name: "Jordan"}),
@@ -260,26 +298,30 @@ func TestLayout_navigation(t *testing.T) {
 	})
 
 	roles := []struct {
-		name, home, label, badge, logout string
-		viewer                           *views.Viewer
+		name, home, badge, logout string
+		nav                       []string // label -> href pairs
+		viewer                    *views.Viewer
 	}{
-		{"guardian", "/", "Dashboard", "Guardian", "/logout", guardian},
-		{"teen", "/teen", "My home", "Teen", "/logout", teen},
-		{"agent", "/staff", "Queue", "Support agent", "/staff/logout", agent},
-		{"lead", "/staff", "Queue", "Support lead", "/staff/logout", lead},
+		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Invite a teen", "/invitations/new"}, guardian},
+		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My supervision", "/teen/supervision", "Activity", "/teen/activity"}, teen},
+		{"agent", "/staff", "Support agent", "/staff/logout", []string{"Queue", "/staff"}, agent},
+		{"lead", "/staff", "Support lead", "/staff/logout", []string{"Queue", "/staff"}, lead},
 	}
 	for _, r := range roles {
 		t.Run(r.name, func(t *testing.T) {
 			doc := render(t, Privacy(PrivacyProps{Page: page(r.viewer, r.home)}))
 			header := doc.Find("header")
-			link := header.Find("nav a")
-			if link.Length() != 1 || text(link) != r.label || attr(link, "href") != r.home {
-				t.Errorf("nav = %q -> %q, want one %q -> %q", text(link), attr(link, "href"), r.label, r.home)
+			links := header.Find("nav a")
+			var got []string
+			links.Each(func(_ int, a *goquery.Selection) { got = append(got, text(a), attr(a, "href")) })
+			if strings.Join(got, " ") != strings.Join(r.nav, " ") {
+				t.Errorf("nav = %q, want %q", got, r.nav)
 			}
-			if attr(link, "aria-current") != "page" {
-				t.Errorf("%s is not aria-current on %s", r.label, r.home)
+			current := header.Find(`nav a[aria-current="page"]`)
+			if current.Length() != 1 || attr(current, "href") != r.home {
+				t.Errorf("current nav item = %q, want only %s", text(current), r.home)
 			}
-			if got := text(header.Find(".badge")); got != r.badge {
+			if got := text(header.Find(".account-name .badge")); got != r.badge {
 				t.Errorf("role badge = %q, want %q", got, r.badge)
 			}
 			if !strings.Contains(text(header), r.viewer.Name) {
@@ -295,8 +337,92 @@ func TestLayout_navigation(t *testing.T) {
 			if attr(header.Find("a.brand"), "href") != r.home {
 				t.Errorf("brand links to %q", attr(header.Find("a.brand"), "href"))
 			}
+			if attr(header.Find("a#notification-bell"), "href") != "/notifications" {
+				t.Error("no notification bell for a signed-in viewer")
+			}
 		})
 	}
+
+	t.Run("longest_match_is_current", func(t *testing.T) {
+		for path, want := range map[string]string{
+			"/teen":                "/teen",
+			"/teen/supervision":    "/teen/supervision",
+			"/teen/activity":       "/teen/activity",
+			"/teen/invite/AB-CD":   "/teen",
+			"/teen/help":           "/teen",
+			"/":                    "/",
+			"/teens/42":            "/",
+			"/teens/42/end":        "/",
+			"/invitations/new":     "/invitations/new",
+			"/invitations":         "/invitations/new",
+			"/privacy":             "",
+			"/teenager":            "",
+			"/invitations-archive": "",
+		} {
+			viewer := guardian
+			if strings.HasPrefix(path, "/teen/") || path == "/teen" {
+				viewer = teen
+			}
+			doc := render(t, Privacy(PrivacyProps{Page: page(viewer, path)}))
+			cur := doc.Find(`header nav a[aria-current="page"]`)
+			if cur.Length() > 1 || attr(cur, "href") != want {
+				t.Errorf("%s: current = %q (%d), want %q", path, attr(cur, "href"), cur.Length(), want)
+			}
+		}
+	})
+
+	t.Run("bell_shows_the_unread_count", func(t *testing.T) {
+		p := page(guardian, "/")
+		p.Unread = 3
+		doc := render(t, Privacy(PrivacyProps{Page: p}))
+		bell := doc.Find("header a#notification-bell")
+		if got := text(bell.Find(".visually-hidden")); got != "3 unread notifications" {
+			t.Errorf("bell reads %q", got)
+		}
+		count := bell.Find(".bell-count")
+		if text(count) != "3" || attr(count, "aria-hidden") != "true" {
+			t.Errorf("bell count = %q (aria-hidden %q)", text(count), attr(count, "aria-hidden"))
+		}
+		if _, ok := bell.Attr("aria-current"); ok {
+			t.Error("bell is current away from /notifications")
+		}
+
+		p.Unread, p.Path = 0, "/notifications"
+		doc = render(t, Privacy(PrivacyProps{Page: p}))
+		bell = doc.Find("header a#notification-bell")
+		if bell.Find(".bell-count").Length() != 0 || text(bell) != "Notifications" {
+			t.Errorf("bell with nothing unread = %q", text(bell))
+		}
+		if attr(bell, "aria-current") != "page" {
+			t.Error("bell is not current on /notifications")
+		}
+
+		p.Unread = 1
+		if got := text(render(t, Privacy(PrivacyProps{Page: p})).Find("#notification-bell")); got != "1 1 unread notification" {
+			t.Errorf("one unread reads %q", got)
+		}
+		p.Unread = 250
+		if got := text(render(t, Privacy(PrivacyProps{Page: p})).Find("#notification-bell .bell-count")); got != "99+" {
+			t.Errorf("250 unread shows %q", got)
+		}
+	})
+
+	t.Run("signed_out_has_no_bell", func(t *testing.T) {
+		if render(t, Home(HomeProps{Page: page(nil, "/")})).Find("#notification-bell").Length() != 0 {
+			t.Error("signed-out visitor sees a bell")
+		}
+	})
+
+	t.Run("help_link_only_for_teens", func(t *testing.T) {
+		if render(t, Privacy(PrivacyProps{Page: page(teen, "/privacy")})).Find(`footer a[href="/teen/help"]`).Length() != 1 {
+			t.Error("teen footer has no help link")
+		}
+		for _, v := range []*views.Viewer{nil, guardian, agent} {
+			if render(t, Privacy(PrivacyProps{Page: page(v, "/privacy")})).Find(`a[href^="/teen/help"]`).Length() != 0 {
+				t.Errorf("%v sees the teen help link", v)
+			}
+		}
+	})
 
 	t.Run("not_current_elsewhere", func(t *testing.T) {
 		doc := render(t, Privacy(PrivacyProps{Page: page(guardian, "/privacy")}))
@@ -567,20 +693,77 @@ func TestDashboard(t *testing.T) {
 		}
 	}
 
-	doc = render(t, Dashboard(DashboardProps{Page: page(guardian, "/"), Teens: []DashboardTeen{
-		{DisplayName: "Maya", State: "active", Since: "3 October 2026"},
-		{DisplayName: "Sam", State: "invited", Since: "26 November 2026"},
-	}}))
+	if attr(doc.Find(`.empty-state a.button[href="/invitations/new"]`), "href") == "" {
+		t.Error("empty dashboard has no Invite a teen button")
+	}
+
+	doc = render(t, Dashboard(sampleDashboard()))
 	if doc.Find(".empty-state").Length() != 0 {
 		t.Error("empty state shown with teens")
 	}
 	cards := doc.Find(".teen-card")
-	if cards.Length() != 2 || text(cards.Eq(0).Find("h3")) != "Maya" || !strings.Contains(text(cards.Eq(1)), "Invitation sent") {
-		t.Errorf("teen cards = %q", text(cards))
+	if cards.Length() != 3 {
+		t.Fatalf("%d teen cards, want 3", cards.Length())
 	}
-	if text(doc.Find("h1")) != "Welcome" {
-		t.Errorf("h1 without a name = %q", text(doc.Find("h1")))
+	maya, leo, ava := cards.Eq(0), cards.Eq(1), cards.Eq(2)
+	for want, got := range map[string]string{
+		"Maya":                           text(maya.Find("h3")),
+		"15 years old":                   text(maya.Find(".teen-age")),
+		"Supervising since 3 Nov 2026":   text(maya.Find(".badge")),
+		"Also supervised by Sam and Ana": text(maya.Find(".teen-others")),
+		"2 requests waiting for you":     text(maya.Find(".teen-requests")),
+		"Suspended by support":           text(leo.Find(".badge")),
+		"Ended 5 Nov 2026":               text(ava.Find(".badge")),
+		"Ava turned 18.":                 text(ava.Find(".teen-note")),
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
 	}
+	if attr(maya.Find("h3 a"), "href") != "/teens/42" || attr(maya.Find(".teen-requests"), "href") != "/teens/42#requests" {
+		t.Errorf("Maya's links: %q, %q", attr(maya.Find("h3 a"), "href"), attr(maya.Find(".teen-requests"), "href"))
+	}
+	if leo.Find("a").Length()+ava.Find("a").Length() != 0 {
+		t.Error("a suspended or ended teen links to their page")
+	}
+	if doc.Find("#once-linked-title").Length() != 0 {
+		t.Error("'Once your teen accepts' shown while supervising")
+	}
+
+	invites := doc.Find(".invite-row")
+	if invites.Length() != 2 {
+		t.Fatalf("%d pending invitations, want 2", invites.Length())
+	}
+	live, expired := invites.Eq(0), invites.Eq(1)
+	if !strings.Contains(text(live), "For Sam") || text(live.Find(".badge")) != "Expires in 41 hours" {
+		t.Errorf("live invitation = %q", text(live))
+	}
+	form := live.Find("form")
+	if attr(form, "action") != "/invitations/9/withdraw" || text(form.Find("button")) != "Withdraw the invitation for Sam" {
+		t.Errorf("withdraw form %q, button %q", attr(form, "action"), text(form.Find("button")))
+	}
+	if text(expired.Find(".badge")) != "Expired" || expired.Find("form").Length() != 0 {
+		t.Errorf("expired invitation = %q", text(expired))
+	}
+	answered := doc.Find(".answered-list li")
+	if answered.Length() != 1 || !strings.Contains(text(answered), "For Maya") || text(answered.Find(".badge")) != "Accepted" {
+		t.Errorf("answered = %q", text(answered))
+	}
+
+	t.Run("only_ended_links_still_explains_linking", func(t *testing.T) {
+		p := sampleDashboard()
+		p.Teens = p.Teens[2:]
+		if render(t, Dashboard(p)).Find("#once-linked-title").Length() != 1 {
+			t.Error("no explanation when nobody is supervised any more")
+		}
+	})
+	t.Run("unknown_state_is_worded", func(t *testing.T) {
+		p := sampleDashboard()
+		p.Teens = []DashboardTeen{{TeenID: 1, DisplayName: "Zed", State: "on_hold"}}
+		if got := text(render(t, Dashboard(p)).Find(".teen-card .badge")); got != "On hold" {
+			t.Errorf("badge = %q", got)
+		}
+	})
 }
 
 func TestTeenHome(t *testing.T) {
@@ -828,5 +1011,709 @@ func TestRender_rawHTMLIsWellFormed(t *testing.T) {
 			}
 			stack = stack[:len(stack)-1]
 		}
+	}
+}
+
+// ---- Linking guardians and teens ----
+
+var (
+	testNow = time.Date(2026, 11, 27, 21, 30, 0, 0, time.UTC)
+	since   = time.Date(2026, 11, 3, 18, 0, 0, 0, time.UTC)
+)
+
+func sampleDashboard() DashboardProps {
+	ended := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
+	return DashboardProps{
+		Page: page(guardian, "/"), Name: "Priya", Now: testNow,
+		Teens: []DashboardTeen{
+			{TeenID: 42, DisplayName: "Maya", Age: 15, State: "active", Since: since, OtherGuardians: []string{"Sam", "Ana"}, PendingRequests: 2},
+			{TeenID: 43, DisplayName: "Leo", Age: 17, State: "suspended", Since: since},
+			{TeenID: 44, DisplayName: "Ava", Age: 18, State: "ended", Since: since, EndedAt: &ended, EndReason: "Ava turned 18."},
+		},
+		Invitations: []DashboardInvitation{
+			{ID: 9, Label: "Sam", State: "pending", CreatedAt: testNow.Add(-7 * time.Hour), ExpiresAt: testNow.Add(41*time.Hour + 20*time.Minute)},
+			{ID: 8, Label: "Jo", State: "pending", Expired: true, CreatedAt: testNow.Add(-50 * time.Hour), ExpiresAt: testNow.Add(-2 * time.Hour)},
+			{ID: 6, Label: "Maya", State: "accepted", CreatedAt: since},
+		},
+	}
+}
+
+func sampleInviteCreated() InviteCreatedProps {
+	qr := templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" class="test-qr"><rect width="10" height="10"></rect></svg>`)
+		return err
+	})
+	return InviteCreatedProps{Page: page(guardian, "/invitations"), Label: "Sam", Code: "KX7P-M3QD-9WRT",
+		URL: "https://hearth.example/i/KX7P-M3QD-9WRT", QR: qr, ExpiresAt: testNow.Add(48 * time.Hour)}
+}
+
+func sampleGuardians() []GuardianRef {
+	return []GuardianRef{
+		{Name: "Priya", Email: "parent@example.com", Since: since},
+		{Name: "Sam", Email: "sam@example.com", Since: since.Add(72 * time.Hour)},
+	}
+}
+
+func sampleActivity() []ActivityItem {
+	return []ActivityItem{
+		{At: testNow, Actor: "Maya", Summary: "Maya asked to end Priya's supervision.", Reason: "I'm old enough."},
+		{At: testNow.Add(-time.Hour), Actor: "Sam", Summary: "Sam changed quiet hours to 21:30–07:00."},
+	}
+}
+
+func sampleRequests() []RequestView {
+	return []RequestView{
+		{ID: 7, Kind: RequestEndSupervision, Title: "End Priya's supervision", TeenName: "Maya", GuardianName: "Priya",
+			Reason: "I'm old enough.", CreatedAt: testNow, State: RequestPending, LinkID: 11},
+		{ID: 5, Kind: RequestEndSupervision, Title: "End Sam's supervision", TeenName: "Maya", GuardianName: "Sam",
+			CreatedAt: testNow.Add(-48 * time.Hour), State: RequestDeclined, LinkID: 12},
+	}
+}
+
+func sampleGuardianTeen() GuardianTeenProps {
+	return GuardianTeenProps{
+		Page: page(guardian, "/teens/42"), TeenID: 42, DisplayName: "Maya", Age: 15, Since: since,
+		Others:   []GuardianRef{{Name: "Sam", Email: "sam@example.com", Since: since.Add(72 * time.Hour)}},
+		Requests: sampleRequests()[:1], Activity: sampleActivity(),
+		Pagination: Pagination{Page: 2, Pages: 5, BaseURL: "/teens/42"},
+	}
+}
+
+func sampleReview(age int, errMsg string) TeenInviteReviewProps {
+	return TeenInviteReviewProps{Page: page(teen, "/teen/invite/KX7P-M3QD-9WRT"), Code: "KX7P-M3QD-9WRT", GuardianName: "Priya Shah",
+		GuardianEmail: "priya@example.com", ExpiresAt: testNow.Add(41 * time.Hour), Age: age, Error: errMsg}
+}
+
+func sampleSupervision(age int) TeenSupervisionProps {
+	return TeenSupervisionProps{
+		Page: teenPage("/teen/supervision"), Age: age, CanEndAtOnce: age >= 16,
+		Guardians: []TeenGuardianView{
+			{LinkID: 11, Name: "Priya", Email: "parent@example.com", Since: since, State: "active", PendingRequest: age < 16},
+			{LinkID: 12, Name: "Sam", Email: "sam@example.com", Since: since, State: "active"},
+		},
+		Requests: sampleRequests(),
+	}
+}
+
+func sampleNotifications() NotificationsProps {
+	return NotificationsProps{
+		Page: page(guardian, "/notifications"), Unread: 2,
+		Items: []NotificationView{
+			{ID: 3, Message: "Maya asked to end your supervision.", URL: "/teens/42#requests", CreatedAt: testNow},
+			{ID: 2, Message: "Sam changed Maya's quiet hours.", URL: "javascript:alert(1)", CreatedAt: testNow.Add(-time.Hour)},
+			{ID: 1, Message: "Maya accepted your invitation.", URL: "/teens/42", CreatedAt: since, Read: true},
+		},
+		Pagination: Pagination{Page: 1, Pages: 2, BaseURL: "/notifications"},
+	}
+}
+
+// renderFragment renders a component that is not a whole page (an htmx
+// answer) and parses it.
+func renderFragment(t *testing.T, ctx context.Context, c templ.Component) (*goquery.Document, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := c.Render(ctx, &buf); err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return doc, buf.String()
+}
+
+func TestDashboard_withoutName(t *testing.T) {
+	t.Parallel()
+	p := sampleDashboard()
+	p.Name = ""
+	if got := text(render(t, Dashboard(p)).Find("h1")); got != "Welcome" {
+		t.Errorf("h1 without a name = %q", got)
+	}
+}
+
+func TestInviteNew(t *testing.T) {
+	t.Parallel()
+	doc := render(t, InviteNew(InviteNewProps{Page: page(guardian, "/invitations"), Label: "Sam <3",
+		Errors: views.FieldErrors{FieldLabel: "Keep it to 60 characters.", "form": "You already have 5 invitations waiting."}}))
+	form := doc.Find(`form[action="/invitations"]`)
+	if form.Length() != 1 {
+		t.Fatal("no form posting to /invitations")
+	}
+	in := form.Find(`input[name="label"]`)
+	if attr(in, "value") != "Sam <3" || attr(in, "aria-invalid") != "true" || attr(in, "maxlength") != "64" || attr(in, "autocomplete") != "off" {
+		t.Errorf("label input: %v", in.Nodes[0].Attr)
+	}
+	if got := text(doc.Find(`label[for="` + attr(in, "id") + `"]`)); got != "Who is this for?" {
+		t.Errorf("label = %q", got)
+	}
+	if !strings.Contains(text(doc.Find("#"+hintOf(in))), "Only you see it") {
+		t.Error("hint does not say the label is private")
+	}
+	if !strings.Contains(text(form.Find(".error-summary")), "5 invitations waiting") {
+		t.Error("form-level error not shown")
+	}
+	next := text(doc.Find("main ol"))
+	for _, want := range []string{"messaging app", "enters the code", "scans", "your name and email", "Nothing happens without their acceptance", "48 hours", "once"} {
+		if !strings.Contains(next, want) {
+			t.Errorf("'what happens next' lacks %q", want)
+		}
+	}
+}
+
+func TestInviteCreated(t *testing.T) {
+	t.Parallel()
+	doc := render(t, InviteCreated(sampleInviteCreated()))
+	box := doc.Find(".code-box")
+	if got := text(box.Find(".code-text")); got != "KX7P-M3QD-9WRT" || attr(box.Find(".code-text"), "aria-hidden") != "true" {
+		t.Errorf("code = %q", got)
+	}
+	if got := text(box.Find(".visually-hidden")); got != "K X 7 P, M 3 Q D, 9 W R T" {
+		t.Errorf("code read out as %q", got)
+	}
+	link := doc.Find("input#invite-url")
+	if _, ro := link.Attr("readonly"); !ro || attr(link, "value") != "https://hearth.example/i/KX7P-M3QD-9WRT" || doc.Find(`label[for="invite-url"]`).Length() != 1 {
+		t.Errorf("link input: %v", link.Nodes[0].Attr)
+	}
+	qr := doc.Find(`.qr[role="img"]`)
+	if qr.Find("svg.test-qr").Length() != 1 || attr(qr, "aria-label") == "" {
+		t.Error("QR code missing or unlabelled")
+	}
+	main := text(doc.Find("main"))
+	for _, want := range []string{"This code is shown only now. If you lose it, withdraw it and make a new one.", "29 Nov 2026, 21:30 UTC", "Give this code to Sam"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if attr(doc.Find(`main a.button[href="/"]`), "href") != "/" {
+		t.Error("no button back to the dashboard")
+	}
+
+	p := sampleInviteCreated()
+	p.QR = nil
+	if render(t, InviteCreated(p)).Find(".qr").Length() != 0 {
+		t.Error("empty QR box without a QR")
+	}
+}
+
+func TestTeenInviteCode(t *testing.T) {
+	t.Parallel()
+	doc := render(t, TeenInviteCode(TeenInviteCodeProps{Page: page(teen, "/teen/invite"), Code: `AB"CD`, Error: "That invitation has expired."}))
+	form := doc.Find(`form[action="/teen/invite"]`)
+	in := form.Find(`input[name="code"]`)
+	for name, want := range map[string]string{
+		"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "inputmode": "text",
+		"placeholder": "XXXX-XXXX-XXXX", "value": `AB"CD`, "aria-invalid": "true",
+	} {
+		if got := attr(in, name); got != want {
+			t.Errorf("code input %s = %q, want %q", name, got, want)
+		}
+	}
+	if _, ok := in.Attr("required"); !ok {
+		t.Error("code is not required")
+	}
+	if !strings.HasPrefix(attr(in, "aria-describedby"), "invite-code-error") || !strings.Contains(text(doc.Find("#invite-code-error")), "expired") {
+		t.Error("error is not tied to the input")
+	}
+	if doc.Find(`main a[href="/teen/help"]`).Length() == 0 {
+		t.Error("no way to get help")
+	}
+	clean := render(t, TeenInviteCode(TeenInviteCodeProps{Page: page(teen, "/teen/invite")}))
+	if clean.Find("[aria-invalid], .form-alert").Length() != 0 || attr(clean.Find("#invite-code"), "aria-describedby") != "invite-code-hint" {
+		t.Error("clean code form shows an error")
+	}
+}
+
+func TestTeenInviteReview(t *testing.T) {
+	t.Parallel()
+	doc := render(t, TeenInviteReview(sampleReview(14, "")))
+	inviter := doc.Find(".inviter")
+	if text(inviter.Find(".inviter-name")) != "Priya Shah" || text(inviter.Find(".inviter-email")) != "priya@example.com" {
+		t.Errorf("inviter = %q", text(inviter))
+	}
+	accept := doc.Find(`form[action="/teen/invite/KX7P-M3QD-9WRT/accept"]`)
+	if accept.Length() != 1 {
+		t.Fatal("no accept form posting to /teen/invite/{code}/accept")
+	}
+	box := accept.Find(`input[type="checkbox"][name="confirm"]`)
+	if _, req := box.Attr("required"); !req || attr(box, "value") != "yes" {
+		t.Errorf("confirm checkbox: %v", box.Nodes)
+	}
+	if _, checked := box.Attr("checked"); checked {
+		t.Error("confirm box is ticked for the teen")
+	}
+	if got := text(doc.Find(`label[for="` + attr(box, "id") + `"]`)); got != "I confirm Priya Shah is my parent or guardian" {
+		t.Errorf("checkbox label = %q", got)
+	}
+	if text(accept.Find("button[type=submit]")) != "Accept" {
+		t.Error("accept form has no Accept button")
+	}
+	decline := doc.Find(`form[action="/teen/invite/KX7P-M3QD-9WRT/decline"]`)
+	if decline.Length() != 1 || decline.Find("input[type=checkbox]").Length() != 0 || text(decline.Find("button")) != "Decline" {
+		t.Error("decline form missing, or it asks for the checkbox")
+	}
+	main := text(doc.Find("main"))
+	for _, want := range []string{
+		"DM rules", "who can message you", "quiet hours", "approved and blocked contacts",
+		"category", "how serious", "what the platform did", "other account's ID", "Never the text of your messages",
+		"Because you're 14", "stricter", "guardian's approval, or help from Hearth support",
+		"If this isn't your parent or guardian, decline. You can also get help.",
+	} {
+		if !strings.Contains(main, want) {
+			t.Errorf("review lacks %q", want)
+		}
+	}
+	if doc.Find(`.help-line a[href="/teen/help"]`).Length() != 1 {
+		t.Error("help line does not link /teen/help")
+	}
+	if doc.Find(".form-alert").Length() != 0 {
+		t.Error("error shown without one")
+	}
+
+	t.Run("16_may_end_it_themselves", func(t *testing.T) {
+		if !strings.Contains(text(render(t, TeenInviteReview(sampleReview(16, ""))).Find("main")), "end supervision yourself") {
+			t.Error("16-year-old is not told they may end supervision")
+		}
+	})
+	t.Run("error_is_tied_to_the_checkbox", func(t *testing.T) {
+		doc := render(t, TeenInviteReview(sampleReview(14, "Tick the box to confirm.")))
+		alert := doc.Find("#review-error")
+		box := doc.Find("#review-confirm")
+		if attr(alert, "role") != "alert" || !strings.Contains(text(alert), "Tick the box") {
+			t.Errorf("alert = %q", text(alert))
+		}
+		if attr(box, "aria-invalid") != "true" || !strings.Contains(attr(box, "aria-describedby"), "review-error") {
+			t.Error("checkbox is not tied to the error")
+		}
+	})
+	t.Run("code_is_escaped_in_urls", func(t *testing.T) {
+		p := sampleReview(14, "")
+		p.Code = "AB/CD?x=1 #"
+		doc := render(t, TeenInviteReview(p))
+		if doc.Find(`form[action="/teen/invite/AB%2FCD%3Fx=1%20%23/accept"]`).Length() != 1 ||
+			doc.Find(`form[action="/teen/invite/AB%2FCD%3Fx=1%20%23/decline"]`).Length() != 1 {
+			var got []string
+			doc.Find("form").Each(func(_ int, f *goquery.Selection) { got = append(got, attr(f, "action")) })
+			t.Errorf("actions = %q", got)
+		}
+	})
+}
+
+func TestGuardianTeen(t *testing.T) {
+	t.Parallel()
+	doc := render(t, GuardianTeen(sampleGuardianTeen()))
+	if text(doc.Find("h1")) != "Maya" || !strings.Contains(text(doc.Find(".teen-head")), "You've supervised Maya since 3 Nov 2026") {
+		t.Errorf("head = %q", text(doc.Find(".teen-head")))
+	}
+	if !strings.Contains(text(doc.Find(".teen-head")), "15 years old") {
+		t.Error("age not shown")
+	}
+	people := text(doc.Find(".people"))
+	if !strings.Contains(people, "Sam") || !strings.Contains(people, "sam@example.com") {
+		t.Errorf("other guardians = %q", people)
+	}
+	if !strings.Contains(text(doc.Find(".sees-card")), "Maya sees everything you see here") {
+		t.Error("no 'what Maya sees' reassurance")
+	}
+
+	req := doc.Find("#requests .request-card")
+	if req.Length() != 1 || text(req.Find("h3")) != "End Priya's supervision" || !strings.Contains(text(req.Find("blockquote")), "I'm old enough.") {
+		t.Fatalf("request = %q", text(req))
+	}
+	for verb, button := range map[string]string{"approve": "Approve", "decline": "Decline"} {
+		form := req.Find(`form[action="/requests/7/` + verb + `"]`)
+		if form.Length() != 1 {
+			t.Errorf("no %s form", verb)
+			continue
+		}
+		note := form.Find(`textarea[name="note"]`)
+		if attr(note, "maxlength") != "500" {
+			t.Errorf("%s note maxlength = %q", verb, attr(note, "maxlength"))
+		}
+		if _, req := note.Attr("required"); req {
+			t.Errorf("%s note is required", verb)
+		}
+		if attr(form.Find(`input[name="next"]`), "value") != "/teens/42" {
+			t.Errorf("%s form does not return to the teen's page", verb)
+		}
+		if text(form.Find("button[type=submit]")) != button {
+			t.Errorf("%s button = %q", verb, text(form.Find("button")))
+		}
+	}
+	if !strings.Contains(text(req.Find(`form[action="/requests/7/approve"]`)), "Priya's supervision of Maya ends at once") {
+		t.Error("approving does not say what it does")
+	}
+	if !strings.Contains(text(req.Find(`form[action="/requests/7/decline"]`)), "Nothing changes") {
+		t.Error("declining does not say what it does")
+	}
+
+	items := doc.Find("ol.activity li")
+	if items.Length() != 2 {
+		t.Fatalf("%d activity items, want 2", items.Length())
+	}
+	first := items.Eq(0)
+	if attr(first.Find("time"), "datetime") != "2026-11-27T21:30:00Z" || text(first.Find("time")) != "27 Nov 2026, 21:30" ||
+		text(first.Find(".activity-actor")) != "Maya" || text(first.Find(".activity-summary")) != "Maya asked to end Priya's supervision." ||
+		text(first.Find(".activity-reason")) != "Reason: I'm old enough." {
+		t.Errorf("first activity = %q", text(first))
+	}
+	if items.Eq(1).Find(".activity-reason").Length() != 0 {
+		t.Error("empty reason shown")
+	}
+	pager := doc.Find("nav.pager")
+	if text(pager.Find(".pager-status")) != "Page 2 of 5" ||
+		attr(pager.Find(`a[rel="prev"]`), "href") != "/teens/42?page=1" || attr(pager.Find(`a[rel="next"]`), "href") != "/teens/42?page=3" {
+		t.Errorf("pager = %q", text(pager))
+	}
+	end := doc.Find(`main a[href="/teens/42/end"]`)
+	if text(end) != "End my supervision of Maya" {
+		t.Errorf("end link = %q", text(end))
+	}
+
+	t.Run("own_supervision_reads_your", func(t *testing.T) {
+		p := sampleGuardianTeen()
+		p.Requests[0].GuardianName = guardian.Name
+		if !strings.Contains(text(render(t, GuardianTeen(p)).Find("#requests")), "Your supervision of Maya ends at once") {
+			t.Error("the viewer's own supervision is not called theirs")
+		}
+	})
+
+	t.Run("no_requests_no_section", func(t *testing.T) {
+		p := sampleGuardianTeen()
+		p.Requests, p.Activity = nil, nil
+		doc := render(t, GuardianTeen(p))
+		if doc.Find("#requests").Length() != 0 || doc.Find("ol.activity").Length() != 0 {
+			t.Error("empty sections shown")
+		}
+		if !strings.Contains(text(doc.Find("main")), "Nothing has happened yet.") {
+			t.Error("empty activity not explained")
+		}
+	})
+}
+
+func TestEndLinkConfirm(t *testing.T) {
+	t.Parallel()
+	doc := render(t, EndLinkConfirm(EndLinkConfirmProps{Page: page(guardian, "/teens/42/end"), TeenID: 42, DisplayName: "Maya",
+		Reason: "Moving abroad", Errors: views.FieldErrors{FieldReason: "Keep the reason to 500 characters or fewer."}}))
+	form := doc.Find(`form[action="/teens/42/end"]`)
+	if form.Length() != 1 {
+		t.Fatal("no form posting to /teens/42/end")
+	}
+	reason := form.Find(`textarea[name="reason"]`)
+	if text(reason) != "Moving abroad" || attr(reason, "aria-invalid") != "true" || attr(reason, "maxlength") != "500" {
+		t.Errorf("reason: %q %v", text(reason), reason.Nodes[0].Attr)
+	}
+	if _, req := reason.Attr("required"); req {
+		t.Error("reason is required")
+	}
+	if !form.Find("button[type=submit]").HasClass("button--danger") || text(form.Find("button[type=submit]")) != "End supervision" {
+		t.Error("no danger End supervision button")
+	}
+	if attr(form.Find(`a:contains("Cancel")`), "href") != "/teens/42" {
+		t.Error("Cancel does not go back to the teen")
+	}
+	main := text(doc.Find("main"))
+	for _, want := range []string{"lose access", "at once", "Maya and any other guardians are told", "rules stay as they are"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("confirmation lacks %q", want)
+		}
+	}
+}
+
+func TestTeenHome_guardiansAndActions(t *testing.T) {
+	t.Parallel()
+	doc := render(t, TeenHome(TeenHomeProps{Page: teenPage("/teen"), DisplayName: "Maya", Age: 14, Supervised: true, Guardians: sampleGuardians(), PendingRequests: 1}))
+	people := text(doc.Find(".people"))
+	for _, want := range []string{"Priya", "parent@example.com", "since 3 Nov 2026", "Sam", "sam@example.com"} {
+		if !strings.Contains(people, want) {
+			t.Errorf("guardians lack %q: %q", want, people)
+		}
+	}
+	for href, label := range map[string]string{"/teen/invite": "Enter an invitation code", "/teen/supervision": "My supervision", "/teen/activity": "Activity"} {
+		if got := text(doc.Find(`main .page-actions a[href="` + href + `"]`)); got != label {
+			t.Errorf("button to %s = %q", href, got)
+		}
+	}
+	if got := text(doc.Find(".highlight-link")); got != "1 request waiting for a guardian's answer" {
+		t.Errorf("pending requests = %q", got)
+	}
+	if doc.Find("#what-guardians-see").Length() != 1 {
+		t.Error("explanation of what guardians see is gone")
+	}
+	unsupervised := render(t, TeenHome(TeenHomeProps{Page: page(teen, "/teen"), DisplayName: "Ava", Age: 16}))
+	if !unsupervised.Find(`.page-actions a[href="/teen/invite"]`).Is(".button:not(.button--secondary)") {
+		t.Error("entering a code is not the main action when unsupervised")
+	}
+	if unsupervised.Find(".highlight-link").Length() != 0 {
+		t.Error("pending requests shown without any")
+	}
+}
+
+func TestTeenSupervision(t *testing.T) {
+	t.Parallel()
+
+	t.Run("16_ends_at_once", func(t *testing.T) {
+		doc := render(t, TeenSupervision(sampleSupervision(16)))
+		cards := doc.Find(".guardian-card")
+		if cards.Length() != 2 || text(cards.Eq(0).Find(".guardian-name")) != "Priya" || text(cards.Eq(0).Find(".guardian-email")) != "parent@example.com" {
+			t.Fatalf("cards = %q", text(cards))
+		}
+		form := cards.Eq(0).Find(`form[action="/teen/links/11/end"]`)
+		if form.Length() != 1 {
+			t.Fatal("no end form for a 16-year-old")
+		}
+		box := form.Find(`input[type=checkbox][name="confirm"][value="yes"]`)
+		if _, req := box.Attr("required"); !req {
+			t.Error("end form's confirm box is not required")
+		}
+		if doc.Find(`form[action$="/request-end"]`).Length() != 0 {
+			t.Error("a 16-year-old is asked to request")
+		}
+		if !strings.Contains(text(cards.Eq(0)), "Since 3 Nov 2026") || !strings.Contains(text(cards.Eq(0)), "never your messages") {
+			t.Error("card lacks since or what they see")
+		}
+	})
+
+	t.Run("14_asks", func(t *testing.T) {
+		doc := render(t, TeenSupervision(sampleSupervision(14)))
+		if doc.Find(`form[action$="/end"]`).Length() != 0 {
+			t.Error("a 14-year-old gets an end form")
+		}
+		priya, sam := doc.Find(".guardian-card").Eq(0), doc.Find(".guardian-card").Eq(1)
+		if !strings.Contains(text(priya), "Request sent — waiting for Priya") {
+			t.Errorf("pending request not shown: %q", text(priya))
+		}
+		if priya.Find(`form[action="/teen/requests/7/cancel"]`).Length() != 1 {
+			t.Error("no cancel form for the pending request")
+		}
+		if priya.Find(`form[action$="/request-end"]`).Length() != 0 {
+			t.Error("asked again while a request waits")
+		}
+		form := sam.Find(`form[action="/teen/links/12/request-end"]`)
+		if form.Length() != 1 {
+			t.Fatal("no request form for a 14-year-old")
+		}
+		reason := form.Find(`textarea[name="reason"]`)
+		if attr(reason, "maxlength") != "500" {
+			t.Errorf("reason maxlength = %q", attr(reason, "maxlength"))
+		}
+		if _, req := reason.Attr("required"); req {
+			t.Error("reason is required")
+		}
+		if doc.Find(`main a[href="/teen/help"]`).Length() == 0 {
+			t.Error("no way to get help")
+		}
+		reqs := doc.Find("#my-requests-title").Closest("section").Find(".request-card")
+		if reqs.Length() != 2 || text(reqs.Eq(0).Find(".badge")) != "Waiting for an answer" || text(reqs.Eq(1).Find(".badge")) != "Declined" {
+			t.Errorf("requests = %q", text(reqs))
+		}
+	})
+
+	t.Run("pending_matched_by_name_without_link_id", func(t *testing.T) {
+		p := sampleSupervision(14)
+		for i := range p.Requests {
+			p.Requests[i].LinkID = 0
+		}
+		doc := render(t, TeenSupervision(p))
+		if doc.Find(`form[action="/teen/requests/7/cancel"]`).Length() != 1 {
+			t.Error("pending request not found by guardian name")
+		}
+	})
+
+	t.Run("pending_without_request_has_no_cancel", func(t *testing.T) {
+		p := sampleSupervision(14)
+		p.Requests = nil
+		doc := render(t, TeenSupervision(p))
+		if !strings.Contains(text(doc.Find(".guardian-card").Eq(0)), "Request sent — waiting for Priya") || doc.Find(`form[action*="/cancel"]`).Length() != 0 {
+			t.Error("pending flag not honoured on its own")
+		}
+	})
+
+	t.Run("nobody", func(t *testing.T) {
+		doc := render(t, TeenSupervision(TeenSupervisionProps{Page: page(teen, "/teen/supervision"), Age: 14}))
+		empty := doc.Find(".empty-state")
+		if !strings.Contains(text(empty), "Nobody supervises you") || attr(empty.Find(`a[href="/teen/invite"]`), "href") == "" {
+			t.Errorf("empty state = %q", text(empty))
+		}
+	})
+}
+
+func TestTeenActivity(t *testing.T) {
+	t.Parallel()
+	doc := render(t, TeenActivity(TeenActivityProps{Page: teenPage("/teen/activity"), Items: sampleActivity(), Pagination: Pagination{Page: 1, Pages: 3, BaseURL: "/teen/activity"}}))
+	if got := text(doc.Find(`main a[href="/teen/activity.json"]`)); got != "Download all as JSON" {
+		t.Errorf("download link = %q", got)
+	}
+	times := doc.Find("ol.activity time")
+	if times.Length() != 2 || attr(times.Eq(0), "datetime") <= attr(times.Eq(1), "datetime") {
+		t.Error("activity is not in the given (newest first) order")
+	}
+	pager := doc.Find("nav.pager")
+	if pager.Find(`a[rel="prev"]`).Length() != 0 || attr(pager.Find(`a[rel="next"]`), "href") != "/teen/activity?page=2" || text(pager.Find(".pager-status")) != "Page 1 of 3" {
+		t.Errorf("pager = %q", text(pager))
+	}
+	empty := render(t, TeenActivity(TeenActivityProps{Page: page(teen, "/teen/activity"), Pagination: Pagination{Page: 1, Pages: 1, BaseURL: "/teen/activity"}}))
+	if empty.Find(".empty-state").Length() != 1 || empty.Find("nav.pager").Length() != 0 {
+		t.Error("empty activity has no empty state, or a pager")
+	}
+}
+
+func TestPagination(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		p          Pagination
+		prev, next string
+	}{
+		{Pagination{Page: 1, Pages: 1, BaseURL: "/x"}, "-", "-"},
+		{Pagination{Page: 3, Pages: 3, BaseURL: "/x?kind=a"}, "/x?kind=a&page=2", ""},
+		{Pagination{Page: 2, Pages: 3, BaseURL: "/x"}, "/x?page=1", "/x?page=3"},
+	} {
+		doc := render(t, TeenActivity(TeenActivityProps{Page: page(teen, "/teen/activity"), Items: sampleActivity(), Pagination: c.p}))
+		pager := doc.Find("nav.pager")
+		if c.prev == "-" {
+			if pager.Length() != 0 {
+				t.Errorf("%+v: pager shown for one page", c.p)
+			}
+			continue
+		}
+		if attr(pager, "aria-label") == "" {
+			t.Errorf("%+v: pager has no label", c.p)
+		}
+		if got := attr(pager.Find(`a[rel="prev"]`), "href"); got != c.prev {
+			t.Errorf("%+v: prev = %q, want %q", c.p, got, c.prev)
+		}
+		if got := attr(pager.Find(`a[rel="next"]`), "href"); got != c.next {
+			t.Errorf("%+v: next = %q, want %q", c.p, got, c.next)
+		}
+	}
+}
+
+func TestTeenHelp(t *testing.T) {
+	t.Parallel()
+	doc := render(t, TeenHelp(TeenHelpProps{Page: teenPage("/teen/help")}))
+	main := text(doc.Find("main"))
+	for _, want := range []string{
+		"call your local emergency number", "isn't your parent or guardian",
+		"adult you trust", "Childline", "988 Suicide & Crisis Lifeline", "Kids Help Phone", "Kids Helpline",
+		"your guardians can't see it",
+	} {
+		if !strings.Contains(main, want) {
+			t.Errorf("help page lacks %q", want)
+		}
+	}
+	for _, href := range []string{"tel:08001111", "tel:988", "sms:988", "tel:+18006686868", "sms:686868", "tel:1800551800", "https://findahelpline.com", "/teen/supervision"} {
+		if doc.Find(`main a[href="`+href+`"]`).Length() == 0 {
+			t.Errorf("no link to %s", href)
+		}
+	}
+}
+
+func TestNotifications(t *testing.T) {
+	t.Parallel()
+	doc := render(t, Notifications(sampleNotifications()))
+	list := doc.Find("#notification-list")
+	items := list.Find("li.notification")
+	if items.Length() != 3 {
+		t.Fatalf("%d items, want 3", items.Length())
+	}
+	unread := list.Find("li.notification--unread")
+	if unread.Length() != 2 || text(unread.Eq(0).Find(".badge")) != "New" {
+		t.Errorf("unread items = %d", unread.Length())
+	}
+	first := items.Eq(0)
+	form := first.Find("form")
+	if attr(form, "action") != "/notifications/3/read" || attr(form, "hx-post") != "/notifications/3/read" ||
+		attr(form, "hx-target") != "closest li" || attr(form, "hx-swap") != "outerHTML" {
+		t.Errorf("mark-read form: %v", form.Nodes[0].Attr)
+	}
+	if text(form.Find("button")) != "Mark read" || attr(form.Find("button"), "aria-describedby") != "notification-3-message" {
+		t.Error("mark-read button is unnamed or not tied to its message")
+	}
+	if attr(first.Find("a"), "href") != "/teens/42#requests" {
+		t.Error("notification does not link to its page")
+	}
+	if items.Eq(1).Find(".notification-message a").Length() != 0 || !strings.Contains(text(items.Eq(1)), "quiet hours") {
+		t.Error("a non-local URL became a link")
+	}
+	if items.Eq(2).Find("form").Length() != 0 {
+		t.Error("a read notification can be marked read")
+	}
+	if _, ok := first.Attr("autofocus"); ok {
+		t.Error("items on the page take focus")
+	}
+	all := doc.Find(`form[action="/notifications/read-all"]`)
+	if attr(all, "hx-post") != "/notifications/read-all" || attr(all, "hx-target") != "#notification-list" || attr(all, "hx-swap") != "outerHTML" {
+		t.Errorf("mark-all form: %v", all.Nodes)
+	}
+	if attr(doc.Find(`nav.pager a[rel="next"]`), "href") != "/notifications?page=2" {
+		t.Error("no pager")
+	}
+
+	none := render(t, Notifications(NotificationsProps{Page: page(guardian, "/notifications")}))
+	if none.Find("#notification-list .empty-state").Length() != 1 || none.Find(`form[action="/notifications/read-all"]`).Length() != 0 {
+		t.Error("empty notifications: no empty state, or a mark-all button")
+	}
+}
+
+func TestNotificationFragments(t *testing.T) {
+	t.Parallel()
+	ctx := views.WithCSRFToken(context.Background(), testToken)
+
+	doc, raw := renderFragment(t, ctx, NotificationItem(NotificationView{ID: 5, Message: "Hello <b>", URL: "/x", CreatedAt: testNow}))
+	if strings.Contains(raw, "<html") || strings.Contains(raw, "<header") {
+		t.Error("the item fragment renders the layout")
+	}
+	li := doc.Find("li#notification-5")
+	if li.Length() != 1 || !li.HasClass("notification--unread") {
+		t.Fatal("fragment is not the unread <li>")
+	}
+	form := li.Find(`form[hx-post="/notifications/5/read"]`)
+	if form.Length() != 1 || attr(form, "hx-target") != "closest li" || attr(form, "action") != "/notifications/5/read" {
+		t.Error("fragment has no hx-post form")
+	}
+	if attr(form.Find(`input[name="_csrf"]`), "value") != testToken {
+		t.Error("fragment's form lacks the CSRF token from the context")
+	}
+	if li.Find("b").Length() != 0 {
+		t.Error("message markup rendered")
+	}
+
+	doc, _ = renderFragment(t, ctx, NotificationItem(NotificationView{ID: 5, Message: "Hello", CreatedAt: testNow, Read: true}))
+	li = doc.Find("li#notification-5")
+	if _, ok := li.Attr("autofocus"); !ok || attr(li, "tabindex") != "-1" || li.Find("form").Length() != 0 {
+		t.Error("the swapped-in read item does not take focus, or still has a form")
+	}
+
+	doc, _ = renderFragment(t, ctx, NotificationList(sampleNotifications().Items))
+	list := doc.Find("body > #notification-list")
+	if list.Length() != 1 || list.Find("li").Length() != 3 {
+		t.Fatal("list fragment is not #notification-list with its items")
+	}
+	if list.Find("[autofocus]").Length() != 0 {
+		t.Error("items in a list fragment take focus")
+	}
+
+	doc, _ = renderFragment(t, context.Background(), views.NotificationBellUpdate(4))
+	bell := doc.Find("a#notification-bell")
+	if attr(bell, "hx-swap-oob") != "true" || text(bell.Find(".visually-hidden")) != "4 unread notifications" {
+		t.Errorf("bell update = %q", text(bell))
+	}
+}
+
+func TestIDsAreEscapedInURLs(t *testing.T) {
+	t.Parallel()
+	if got := string(idURL("/requests/", int64(7), "/approve")); got != "/requests/7/approve" {
+		t.Errorf("idURL = %q", got)
+	}
+	if got := string(idURL("/teen/invite/", escaped("A/B?C#D E"), "/accept")); got != "/teen/invite/A%2FB%3FC%23D%20E/accept" {
+		t.Errorf("idURL = %q", got)
+	}
+	for u, ok := range map[string]bool{"/teens/1": true, "//evil.example": false, "https://x": false, "javascript:x": false, "/\\evil": false, "": false} {
+		if _, got := localURL(u); got != ok {
+			t.Errorf("localURL(%q) = %v", u, got)
+		}
+	}
+	if expiresIn(testNow, testNow.Add(90*time.Second)) != "expires in 1 minute" || expiresIn(testNow, testNow) != "expired" ||
+		expiresIn(testNow, testNow.Add(30*time.Second)) != "expires in under a minute" {
+		t.Error("expiresIn words")
 	}
 }
