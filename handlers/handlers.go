@@ -92,6 +92,20 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 	}
 	if u := currentUser(c); u != nil {
 		p.Viewer = &views.Viewer{Name: u.Name, Email: u.Email, Role: views.Role(u.Role)}
+		// Failures here only dim the chrome (no count, no banner would be
+		// wrong for a teen), so they are logged rather than failing the page;
+		// for teens the banner errs on the side of showing.
+		if n, err := h.Store.UnreadCount(ctx(c), actor(c)); err == nil {
+			p.Unread = n
+		}
+		if u.Role == models.RoleTeen {
+			names, err := h.Store.SupervisorNames(ctx(c), u.ID)
+			if err != nil {
+				h.Logger.ErrorContext(ctx(c), "supervisor names", "err", err)
+				names = []string{"your guardians (we couldn't load their names just now)"}
+			}
+			p.SupervisedBy = names
+		}
 	}
 	return p
 }

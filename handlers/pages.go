@@ -19,7 +19,34 @@ func (h *Handlers) Home(c echo.Context) error {
 	if u.Role != models.RoleGuardian {
 		return c.Redirect(http.StatusSeeOther, HomeFor(u.Role))
 	}
-	return render(c, http.StatusOK, pages.Dashboard(pages.DashboardProps{Page: h.page(c, "Dashboard"), Name: u.Name}))
+	teens, err := h.Store.GuardianTeens(ctx(c), actor(c))
+	if err != nil {
+		return err
+	}
+	invs, err := h.Store.Invitations(ctx(c), actor(c))
+	if err != nil {
+		return err
+	}
+	now := h.Store.Now()
+	props := pages.DashboardProps{Page: h.page(c, "Dashboard"), Name: u.Name, Now: now}
+	for _, gt := range teens {
+		dt := pages.DashboardTeen{TeenID: gt.Teen.ID, DisplayName: gt.Teen.DisplayName, Age: gt.Teen.Age(now), State: string(gt.Link.State),
+			Since: gt.Link.CreatedAt, EndedAt: gt.Link.EndedAt, EndReason: gt.Link.EndReason}
+		for _, o := range gt.Others {
+			dt.OtherGuardians = append(dt.OtherGuardians, o.GuardianName)
+		}
+		if gt.Link.State == models.LinkActive {
+			if reqs, err := h.Store.GuardianRequests(ctx(c), actor(c), gt.Teen.ID); err == nil {
+				dt.PendingRequests = len(reqs)
+			}
+		}
+		props.Teens = append(props.Teens, dt)
+	}
+	for _, inv := range invs {
+		props.Invitations = append(props.Invitations, pages.DashboardInvitation{ID: inv.ID, Label: inv.Label, State: string(inv.State),
+			Expired: inv.Expired(now), CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt})
+	}
+	return render(c, http.StatusOK, pages.Dashboard(props))
 }
 
 // Privacy is the public "Your data" page: what Hearth keeps and how long.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hearth-safety/hearth/web"
 	"github.com/hearth-safety/hearth/web/webtest"
 )
 
@@ -22,7 +21,7 @@ func TestEveryRouteHasAGuard(t *testing.T) {
 			continue
 		}
 		n++
-		if g := web.RouteGuards[r.Method+" "+r.Path]; g == "" {
+		if g := app.Server.RouteGuards[r.Method+" "+r.Path]; g == "" {
 			t.Errorf("%s %s has no guard in the route table", r.Method, r.Path)
 		}
 	}

@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/views/pages"
 )
 
@@ -14,6 +16,10 @@ import (
 func (h *Handlers) TeenSigninPage(c echo.Context) error {
 	token := c.Param("token")
 	if err := h.Store.CheckSigninLink(ctx(c), token); err != nil {
+		// A teen who reloads the link after signing in is simply home.
+		if u := currentUser(c); u != nil && u.Role == models.RoleTeen && errors.Is(err, models.ErrUsed) {
+			return c.Redirect(http.StatusSeeOther, "/teen")
+		}
 		return h.signinProblem(c, err)
 	}
 	return render(c, http.StatusOK, pages.TeenSignin(pages.TeenSigninProps{Page: h.page(c, "Sign in to Hearth"), Token: token}))
@@ -45,7 +51,25 @@ func (h *Handlers) TeenHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, pages.TeenHome(pages.TeenHomeProps{
-		Page: h.page(c, "Your Hearth"), DisplayName: t.DisplayName, Age: t.Age(h.Store.Now()),
-	}))
+	links, err := h.Store.TeenGuardians(ctx(c), actor(c))
+	if err != nil {
+		return err
+	}
+	reqs, err := h.Store.TeenRequests(ctx(c), actor(c))
+	if err != nil {
+		return err
+	}
+	props := pages.TeenHomeProps{Page: h.page(c, "Your Hearth"), DisplayName: t.DisplayName, Age: t.Age(h.Store.Now())}
+	for _, l := range links {
+		if l.State == models.LinkActive {
+			props.Guardians = append(props.Guardians, pages.GuardianRef{Name: l.GuardianName, Email: l.GuardianEmail, Since: l.CreatedAt})
+		}
+	}
+	props.Supervised = len(props.Guardians) > 0
+	for _, r := range reqs {
+		if r.State == models.RequestPending {
+			props.PendingRequests++
+		}
+	}
+	return render(c, http.StatusOK, pages.TeenHome(props))
 }

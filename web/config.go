@@ -7,11 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hearth-safety/hearth/models/store"
+	"github.com/hearth-safety/hearth/web/mail"
 )
 
 // Config is Hearth's configuration, read from HEARTH_* environment variables.
@@ -34,6 +38,9 @@ type Config struct {
 	LogLevel             string
 	APIRate              float64 // requests per second per client IP on /api/v1
 	ShutdownTimeout      time.Duration
+	// DrainDelay is how long readiness fails before the server stops
+	// taking requests, so load balancers notice first.
+	DrainDelay time.Duration
 }
 
 // Dev reports whether Hearth runs in development mode, which shows the dev
@@ -63,7 +70,8 @@ var Settings = []Setting{
 	{"HEARTH_LOG_FORMAT", "text (development), json (production)", "Log format: text or json."},
 	{"HEARTH_LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"HEARTH_API_RATE", "20000", "Requests per second allowed per client IP on /api/v1 (bursts of twice that)."},
-	{"HEARTH_SHUTDOWN_TIMEOUT", "20s", "How long SIGTERM waits for in-flight requests and jobs to finish."},
+	{"HEARTH_SHUTDOWN_TIMEOUT", "15s", "How long SIGTERM waits for in-flight requests to finish (1s–15s); jobs get 5s more."},
+	{"HEARTH_DRAIN_DELAY", "0s", "After SIGTERM, how long /readyz fails before the server stops accepting requests, so a load balancer stops sending traffic first (0s–3s)."},
 }
 
 // Load reads the configuration through getenv and validates it, reporting
@@ -99,7 +107,16 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("HEARTH_METRICS_ADDR", "is %q; use host:port such as 127.0.0.1:9464", c.MetricsAddr)
 		}
 	}
-	base := get("HEARTH_BASE_URL", "http://"+c.Addr)
+	base := get("HEARTH_BASE_URL", "")
+	if base == "" {
+		// Links in emails must open: ":8080" or "0.0.0.0:8080" listen on
+		// every interface, but only "localhost" is somewhere to go.
+		host, port, _ := net.SplitHostPort(c.Addr)
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			host = "localhost"
+		}
+		base = "http://" + net.JoinHostPort(host, port)
+	}
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		bad("HEARTH_BASE_URL", "is %q; use the public origin such as https://hearth.example.com", base)
 	} else {
@@ -147,18 +164,28 @@ func Load(getenv func(string) string) (Config, error) {
 		c.TrustedProxies = append(c.TrustedProxies, pfx)
 	}
 	rate, err := strconv.ParseFloat(get("HEARTH_API_RATE", "20000"), 64)
-	if err != nil || rate <= 0 {
-		bad("HEARTH_API_RATE", "must be a positive number of requests per second")
+	if err != nil || !(rate > 0) || rate > 1e7 {
+		bad("HEARTH_API_RATE", "must be a number of requests per second between 1 and 10000000")
 	}
 	c.APIRate = rate
-	c.ShutdownTimeout, err = time.ParseDuration(get("HEARTH_SHUTDOWN_TIMEOUT", "20s"))
-	if err != nil || c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 25*time.Second {
-		bad("HEARTH_SHUTDOWN_TIMEOUT", "must be a duration between 1s and 25s, such as 20s")
+	c.ShutdownTimeout, err = time.ParseDuration(get("HEARTH_SHUTDOWN_TIMEOUT", "15s"))
+	if err != nil || c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 15*time.Second {
+		bad("HEARTH_SHUTDOWN_TIMEOUT", "must be a duration between 1s and 15s, such as 15s (with the drain delay and 5s for jobs, shutdown stays under 25s)")
+	}
+	c.DrainDelay, err = time.ParseDuration(get("HEARTH_DRAIN_DELAY", "0s"))
+	if err != nil || c.DrainDelay < 0 || c.DrainDelay > 3*time.Second {
+		bad("HEARTH_DRAIN_DELAY", "must be a duration between 0s and 3s, such as 2s")
 	}
 	if c.SMTPURL != "" {
-		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
-			bad("HEARTH_SMTP_URL", "must look like smtp://user:pass@host:587 or smtps://host:465")
+		if _, err := mail.NewSMTP(c.SMTPURL, c.MailFrom); err != nil {
+			bad("HEARTH_SMTP_URL", "%v", err)
 		}
+	}
+	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
+		bad("HEARTH_MAIL_FROM", "is %q; use an address such as Hearth <no-reply@example.com>", c.MailFrom)
+	}
+	if _, _, err := store.ParseURL(c.DatabaseURL); err != nil {
+		bad("HEARTH_DATABASE_URL", "%v", err)
 	}
 	return c, errors.Join(errs...)
 }

@@ -29,10 +29,6 @@ const (
 	GuardDevOnly Guard = "dev-only" // registered only in development
 )
 
-// RouteGuards maps "METHOD /path" to its guard for every route registered.
-// It is filled by routes and read by tests.
-var RouteGuards = map[string]Guard{}
-
 // routes is the one route table: every URL, its method, its guard and its
 // handler, on one screen.
 func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCookie string) {
@@ -47,6 +43,9 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	// Per-IP limits: sign-in style forms get a few tries a minute, the hook
 	// API gets what a busy messaging service needs.
 	authLimit := limiter(rate.Every(3*time.Second), 20)
+	// Invitation codes are also limited per teen account in the handler;
+	// this per-IP limit stops one address cycling through many accounts.
+	codeLimit := limiter(rate.Every(6*time.Second), 20)
 	apiLimit := limiter(rate.Limit(cfg.APIRate), int(2*cfg.APIRate))
 	formBody := middleware.BodyLimit("64K")
 	apiBody := middleware.BodyLimit("2M")
@@ -54,6 +53,7 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	guest := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Guest}
 	public := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Public}
 	signedIn := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleGuardian, models.RoleTeen, models.RoleStaff, models.RoleLead)}
+	guardian := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleGuardian)}
 	teen := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleTeen)}
 	staff := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleStaff, models.RoleLead)}
 	client := []echo.MiddlewareFunc{apiLimit, apiBody, h.RequireClient}
@@ -62,7 +62,7 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	}
 
 	add := func(method, path string, g Guard, fn echo.HandlerFunc, mw []echo.MiddlewareFunc) {
-		RouteGuards[method+" "+path] = g
+		s.RouteGuards[method+" "+path] = g
 		e.Add(method, path, fn, mw...)
 	}
 
@@ -88,10 +88,38 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodGet, "/password/reset/:token", GuardPublic, h.ResetPage, public)
 	add(http.MethodPost, "/password/reset/:token", GuardPublic, h.Reset, with(public, authLimit))
 
+	// Guardians: invitations, their teens, requests.
+	add(http.MethodGet, "/invitations/new", GuardGuardn, h.InviteNewPage, guardian)
+	add(http.MethodPost, "/invitations", GuardGuardn, h.CreateInvitation, guardian)
+	add(http.MethodPost, "/invitations/:id/withdraw", GuardGuardn, h.WithdrawInvitation, guardian)
+	add(http.MethodGet, "/i/:code", GuardPublic, h.InvitationLink, with(public, codeLimit))
+	add(http.MethodGet, "/teens/:id", GuardGuardn, h.GuardianTeen, guardian)
+	add(http.MethodGet, "/teens/:id/end", GuardGuardn, h.EndLinkPage, guardian)
+	add(http.MethodPost, "/teens/:id/end", GuardGuardn, h.EndLink, guardian)
+	add(http.MethodPost, "/requests/:id/approve", GuardGuardn, h.DecideRequest(true), guardian)
+	add(http.MethodPost, "/requests/:id/decline", GuardGuardn, h.DecideRequest(false), guardian)
+
+	// Everyone signed in.
+	add(http.MethodGet, "/notifications", GuardSigned, h.NotificationsPage, signedIn)
+	add(http.MethodPost, "/notifications/read-all", GuardSigned, h.MarkAllNotificationsRead, signedIn)
+	add(http.MethodPost, "/notifications/:id/read", GuardSigned, h.MarkNotificationRead, signedIn)
+
 	// Teens, signed in through links from their messaging app.
 	add(http.MethodGet, "/t/signin/:token", GuardPublic, h.TeenSigninPage, public)
 	add(http.MethodPost, "/t/signin/:token", GuardPublic, h.TeenSignin, with(public, authLimit))
 	add(http.MethodGet, "/teen", GuardTeen, h.TeenHome, teen)
+	add(http.MethodGet, "/teen/supervision", GuardTeen, h.TeenSupervision, teen)
+	add(http.MethodPost, "/teen/links/:id/end", GuardTeen, h.TeenEndLink, teen)
+	add(http.MethodPost, "/teen/links/:id/request-end", GuardTeen, h.TeenRequestEnd, teen)
+	add(http.MethodPost, "/teen/requests/:id/cancel", GuardTeen, h.TeenCancelRequest, teen)
+	add(http.MethodGet, "/teen/activity", GuardTeen, h.TeenActivity, teen)
+	add(http.MethodGet, "/teen/activity.json", GuardTeen, h.TeenActivityJSON, teen)
+	add(http.MethodGet, "/teen/help", GuardTeen, h.TeenHelp, teen)
+	add(http.MethodGet, "/teen/invite", GuardTeen, h.TeenInviteCodePage, teen)
+	add(http.MethodPost, "/teen/invite", GuardTeen, h.TeenInviteCode, with(teen, codeLimit))
+	add(http.MethodGet, "/teen/invite/:code", GuardTeen, h.TeenInviteReview, with(teen, codeLimit))
+	add(http.MethodPost, "/teen/invite/:code/accept", GuardTeen, h.AcceptInvitation, with(teen, codeLimit))
+	add(http.MethodPost, "/teen/invite/:code/decline", GuardTeen, h.DeclineInvitation, with(teen, codeLimit))
 
 	// Support staff.
 	add(http.MethodGet, "/staff/login", GuardGuest, h.StaffLoginPage, guest)
@@ -106,9 +134,6 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	if cfg.Dev() && s.Mailbox != nil {
 		add(http.MethodGet, "/dev/mailbox", GuardDevOnly, h.DevMailbox, public)
 	}
-
-	// Unknown paths get the app's 404 page (or problem+json under /api/).
-	echo.NotFoundHandler = func(c echo.Context) error { return models.ErrNotFound }
 }
 
 // limiter limits requests per client IP (as the IP extractor decides).

@@ -36,6 +36,9 @@ type Server struct {
 	Health   *handlers.Health
 	Registry *prometheus.Registry
 	Mailbox  *mail.DevMailbox
+	// RouteGuards maps "METHOD /path" to its guard for every route, for
+	// the test that fails on a route without one.
+	RouteGuards map[string]Guard
 }
 
 // Deps are the parts New needs from outside: the store, where mail goes,
@@ -83,7 +86,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}),
 	})
 	e.HTTPErrorHandler = h.ErrorHandler
-	s := &Server{Echo: e, Config: cfg, Store: d.Store, Logger: d.Logger, Health: handlers.NewHealth(h), Registry: reg, Mailbox: d.Mailbox}
+	s := &Server{Echo: e, Config: cfg, Store: d.Store, Logger: d.Logger, Health: handlers.NewHealth(h), Registry: reg, Mailbox: d.Mailbox, RouteGuards: map[string]Guard{}}
 
 	m := newMetrics(reg)
 	e.Use(
@@ -164,7 +167,22 @@ func jobConfig(st *store.Store, logger *slog.Logger, sender mail.Sender) jobs.Co
 // Serve runs Hearth until ctx ends (SIGTERM or SIGINT), then drains:
 // readiness fails first, in-flight requests finish, jobs stop, the database
 // closes. It prints where it listens to stdout.
-func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) (err error) {
+	// Listen first: a busy port should fail before anything else starts,
+	// and everything started below is undone on every way out.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("HEARTH_ADDR: cannot listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("HEARTH_METRICS_ADDR: cannot listen on %s: %w", cfg.MetricsAddr, err)
+		}
+		defer mln.Close()
+	}
+
 	st, err := OpenStore(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -186,10 +204,19 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 			logger.Warn("HEARTH_SMTP_URL is not set: emails are only written to the log")
 		}
 	}
-	runner, err := jobs.Start(ctx, jobConfig(st, logger, sender))
+	runner, err := jobs.Start(ctx, maintenance(jobConfig(st, logger, sender), st, logger))
 	if err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
+	// Jobs stop before the database closes (defers run last-in first-out).
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if serr := runner.Stop(sctx); serr != nil {
+			logger.Error("job queue shutdown", "err", serr)
+		}
+	}()
+	st.SetOutbox(Outbox{runner}, cfg.BaseURL.String())
 	if !cfg.Dev() {
 		mailbox = nil // the dev mailbox page exists only in development
 	}
@@ -210,22 +237,13 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
-
 	var metricsSrv *http.Server
-	if cfg.MetricsAddr != "" {
+	if mln != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(srv.Registry, promhttp.HandlerOpts{Registry: srv.Registry}))
-		metricsSrv = &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("listen on HEARTH_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
-		}
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 		go func() { errc <- metricsSrv.Serve(mln) }()
 		fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", mln.Addr())
 	}
@@ -235,25 +253,25 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 	}
 
 	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			runner.Stop(context.Background())
-			return err
-		}
+	case err = <-errc:
+		logger.Error("server stopped unexpectedly", "err", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: readiness now fails, finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	logger.Info("shutting down: readiness now fails, then in-flight requests finish", "drain_delay", cfg.DrainDelay, "timeout", cfg.ShutdownTimeout)
 	srv.Health.Drain()
+	if cfg.DrainDelay > 0 && err == nil {
+		time.Sleep(cfg.DrainDelay)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := httpSrv.Shutdown(sctx); err != nil {
-		logger.Error("http shutdown", "err", err)
+	if serr := httpSrv.Shutdown(sctx); serr != nil {
+		logger.Error("http shutdown", "err", serr)
 	}
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(sctx)
 	}
-	if err := runner.Stop(sctx); err != nil {
-		logger.Error("job queue shutdown", "err", err)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
 	logger.Info("stopped")
 	return nil

@@ -38,9 +38,9 @@ func birthMonthForAge(now time.Time, age int) string {
 	return t.Format("2006-01")
 }
 
-func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string, stdout io.Writer) error {
+func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs.SetOutput(stderr)
 	force := fs.Bool("force", false, "seed even though the database already has data (existing demo records are reused)")
 	apiKey := fs.String("api-key", "", "use this API key for the demo client (32+ characters of A-Z a-z 0-9 _)")
 	secret := fs.String("webhook-secret", "", "use this webhook secret (whsec_ and base64 of 24–64 bytes)")
@@ -50,6 +50,18 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 	}
 	if *extra < 0 || *extra > 1_000_000 {
 		return errors.New("demo: --teens must be between 0 and 1000000")
+	}
+	// Check the client's credentials before writing anything, so a typo
+	// cannot leave a half-filled database behind.
+	if *apiKey != "" {
+		if err := store.ValidateAPIKey(*apiKey); err != nil {
+			return fmt.Errorf("demo: --api-key %s", models.FieldErrors(err)["api_key"])
+		}
+	}
+	if *secret != "" {
+		if err := store.ValidateWebhookSecret(*secret); err != nil {
+			return fmt.Errorf("demo: --webhook-secret %s", models.FieldErrors(err)["webhook_secret"])
+		}
 	}
 	empty, err := st.Empty(ctx)
 	if err != nil {
@@ -99,6 +111,12 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 		}
 		fmt.Fprintf(stdout, "  %-8s %-6s age %d, %s\n", t.ID, t.Name, t.Age, t.Zone)
 	}
+	fmt.Fprintln(stdout, "Linking guardians and teens (each teen accepts an invitation)…")
+	samCode, err := demoLinks(ctx, st, client.ID, stdout)
+	if err != nil {
+		return err
+	}
+
 	if *extra > 0 {
 		fmt.Fprintf(stdout, "Provisioning %d more teens…\n", *extra)
 		zones := []string{"Europe/London", "America/New_York", "Asia/Tokyo", "Europe/Berlin", "Australia/Sydney"}
@@ -114,8 +132,70 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 		}
 	}
 
+	if samCode != "" {
+		fmt.Fprintf(stdout, "\nSam's pending invitation code from parent@example.com: %s (valid 48 hours)\n", samCode)
+	}
 	fmt.Fprintf(stdout, "\nDemo service client %q\n  API key:        %s\n  Webhook secret: %s\n", client.Name, key, client.WebhookSecret)
 	fmt.Fprintf(stdout, "\nSign in at %s/login as parent@example.com / demo-parent-pass,\nor as support at %s/staff/login with support@example.com / demo-support-pass.\n", cfg.BaseURL, cfg.BaseURL)
 	fmt.Fprintf(stdout, "A teen signs in through a link: curl -X POST -H 'Authorization: Bearer <API key>' %s/api/v1/teens/tk_maya/signin-links\n", cfg.BaseURL)
 	return nil
+}
+
+// demoLinks links the demo guardians to Maya and Leo the way people do it
+// (an invitation the teen accepts) and leaves one invitation waiting for
+// Sam. It returns Sam's code ("" when the links were there already).
+func demoLinks(ctx context.Context, st *store.Store, clientID int64, stdout io.Writer) (string, error) {
+	parent, err := st.UserByEmail(ctx, "parent@example.com")
+	if err != nil {
+		return "", err
+	}
+	coparent, err := st.UserByEmail(ctx, "coparent@example.com")
+	if err != nil {
+		return "", err
+	}
+	asGuardian := func(u models.User) models.Actor { return models.Actor{UserID: u.ID, Role: models.RoleGuardian} }
+	link := func(g models.User, teenID, name string) error {
+		t, err := st.TeenByPlatformID(ctx, clientID, teenID)
+		if err != nil {
+			return err
+		}
+		_, code, err := st.CreateInvitation(ctx, asGuardian(g), name)
+		if err != nil {
+			return fmt.Errorf("demo: invite %s: %w", name, err)
+		}
+		_, err = st.AcceptInvitation(ctx, models.Actor{UserID: t.UserID, Role: models.RoleTeen}, code)
+		switch {
+		case errors.Is(err, models.ErrAlreadySupervised):
+			fmt.Fprintf(stdout, "  %s already supervises %s, kept\n", g.Name, name)
+		case err != nil:
+			return fmt.Errorf("demo: %s accepts %s: %w", name, g.Name, err)
+		default:
+			fmt.Fprintf(stdout, "  %s supervises %s\n", g.Name, name)
+		}
+		return nil
+	}
+	for _, l := range []struct {
+		g          models.User
+		teen, name string
+	}{{parent, "tk_maya", "Maya"}, {coparent, "tk_maya", "Maya"}, {parent, "tk_leo", "Leo"}} {
+		if err := link(l.g, l.teen, l.name); err != nil {
+			return "", err
+		}
+	}
+	invs, err := st.Invitations(ctx, asGuardian(parent))
+	if err != nil {
+		return "", err
+	}
+	for _, inv := range invs {
+		if inv.Label == "Sam" && inv.State == models.InvitationPending && !inv.Expired(st.Now()) {
+			fmt.Fprintln(stdout, "  an invitation for Sam is already waiting, kept")
+			return "", nil
+		}
+	}
+	_, code, err := st.CreateInvitation(ctx, asGuardian(parent), "Sam")
+	if err != nil {
+		return "", fmt.Errorf("demo: invite Sam: %w", err)
+	}
+	fmt.Fprintln(stdout, "  Priya Parent invited Sam (not accepted yet)")
+	return code, nil
 }

@@ -44,7 +44,7 @@ Configuration comes from HEARTH_* environment variables:
 // come in, an error goes out.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help") {
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
@@ -56,6 +56,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	logger := web.NewLogger(cfg, stderr)
+	switch cmd {
+	case "serve", "migrate":
+		if len(args) > 0 {
+			printUsage(stderr)
+			return fmt.Errorf("%s takes no arguments, got %q", cmd, strings.Join(args, " "))
+		}
+	}
 	switch cmd {
 	case "serve":
 		return web.Serve(ctx, cfg, logger, stdout)
@@ -72,11 +79,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintf(stdout, "Database schema is at version %d.\n", cur)
 		return nil
 	case "user":
-		return withStore(ctx, cfg, logger, func(st *store.Store) error { return userCmd(ctx, st, args, stdin, stdout) })
+		return withStore(ctx, cfg, logger, func(st *store.Store) error { return userCmd(ctx, st, args, stdin, stdout, stderr) })
 	case "client":
-		return withStore(ctx, cfg, logger, func(st *store.Store) error { return clientCmd(ctx, st, args, stdout) })
+		return withStore(ctx, cfg, logger, func(st *store.Store) error { return clientCmd(ctx, st, args, stdout, stderr) })
 	case "demo":
-		return withStore(ctx, cfg, logger, func(st *store.Store) error { return demoCmd(ctx, st, cfg, args, stdout) })
+		return withStore(ctx, cfg, logger, func(st *store.Store) error { return demoCmd(ctx, st, cfg, args, stdout, stderr) })
 	}
 	printUsage(stderr)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -102,13 +109,13 @@ func withStore(ctx context.Context, cfg web.Config, logger *slog.Logger, fn func
 	return fn(st)
 }
 
-func userCmd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
+func userCmd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("user: say create or disable, e.g. hearth user create --role staff --email agent@example.com")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs.SetOutput(stderr)
 	email := fs.String("email", "", "email address")
 	switch sub {
 	case "create":
@@ -151,8 +158,10 @@ func userCmd(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 			return err
 		}
 		u, err := st.UserByEmail(ctx, *email)
-		if err != nil {
+		if errors.Is(err, models.ErrNotFound) {
 			return fmt.Errorf("user disable: no account with email %q", *email)
+		} else if err != nil {
+			return fmt.Errorf("user disable: %w", err)
 		}
 		if err := st.DisableUser(ctx, u.ID); err != nil {
 			return err
@@ -191,13 +200,13 @@ func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-func clientCmd(ctx context.Context, st *store.Store, args []string, stdout io.Writer) error {
+func clientCmd(ctx context.Context, st *store.Store, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("client: say create, list or revoke")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("client "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs.SetOutput(stderr)
 	name := fs.String("name", "", "client name")
 	switch sub {
 	case "create":

@@ -44,6 +44,15 @@ func NewWebhookSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
+// ValidateAPIKey checks a caller-chosen bearer key: 32 or more characters
+// of [A-Za-z0-9_].
+func ValidateAPIKey(k string) error {
+	if !apiKeyPattern.MatchString(k) {
+		return models.Invalid("api_key", "must be at least 32 characters of A–Z, a–z, 0–9 and _")
+	}
+	return nil
+}
+
 // ValidateWebhookSecret checks the whsec_ format.
 func ValidateWebhookSecret(s string) error {
 	raw, ok := strings.CutPrefix(s, "whsec_")
@@ -79,8 +88,8 @@ func (s *Store) CreateClient(ctx context.Context, in NewClient) (c models.Servic
 	key = in.Key
 	if key == "" {
 		key = NewAPIKey()
-	} else if !apiKeyPattern.MatchString(key) {
-		ve.Add("api_key", "must be at least 32 characters of A–Z, a–z, 0–9 and _")
+	} else if err := ValidateAPIKey(key); err != nil {
+		ve.Add("api_key", models.FieldErrors(err)["api_key"])
 	}
 	secret := in.Secret
 	if secret == "" {

@@ -96,6 +96,19 @@ func (s *Store) Notifications(ctx context.Context, viewer models.Actor, page mod
 	return out, int(total), nil
 }
 
+// Notification returns one of the viewer's own notifications; anyone
+// else's is models.ErrNotFound.
+func (s *Store) Notification(ctx context.Context, viewer models.Actor, id int64) (models.Notification, error) {
+	if err := ownerOnly(viewer); err != nil {
+		return models.Notification{}, err
+	}
+	var row notificationRow
+	if err := s.db.WithContext(ctx).Where("id = ? AND user_id = ?", id, viewer.UserID).Take(&row).Error; err != nil {
+		return models.Notification{}, mapErr(err)
+	}
+	return row.model(), nil
+}
+
 // UnreadCount is the number on the viewer's bell: their unread
 // notifications. It is one count on the (user_id, read_at, id) index.
 func (s *Store) UnreadCount(ctx context.Context, viewer models.Actor) (int, error) {

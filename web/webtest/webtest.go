@@ -6,6 +6,7 @@ package webtest
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -41,6 +42,11 @@ func (m *Mailer) Enqueue(_ context.Context, msg mail.Message) error {
 	defer m.mu.Unlock()
 	m.sent = append(m.sent, msg)
 	return nil
+}
+
+// EnqueueEmail records an email the store queues inside a transaction.
+func (m *Mailer) EnqueueEmail(ctx context.Context, _ *sql.Tx, to, subject, text string) error {
+	return m.Enqueue(ctx, mail.Message{To: to, Subject: subject, Text: text})
 }
 
 // Sent returns every email so far.
@@ -125,6 +131,7 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.SetOutbox(m, cfg.BaseURL.String())
 	ts.Config.Handler = srv.Echo
 	ts.Start()
 	t.Cleanup(ts.Close)

@@ -1,0 +1,79 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/hearth-safety/hearth/models/store"
+	"github.com/hearth-safety/hearth/web/jobs"
+	"github.com/hearth-safety/hearth/web/mail"
+)
+
+// endAtEighteenArgs is the hourly job that ends supervision of teens who
+// have turned 18. Hourly rather than daily so that, whatever the zone, the
+// link ends within an hour of the month the teen comes of age.
+type endAtEighteenArgs struct{}
+
+func (endAtEighteenArgs) Kind() string { return "end_links_at_18" }
+
+type endAtEighteenWorker struct {
+	river.WorkerDefaults[endAtEighteenArgs]
+	st     *store.Store
+	logger *slog.Logger
+}
+
+func (w *endAtEighteenWorker) Work(ctx context.Context, _ *river.Job[endAtEighteenArgs]) error {
+	n, err := w.st.EndLinksAtEighteen(ctx)
+	if n > 0 {
+		w.logger.InfoContext(ctx, "ended supervision of teens who turned 18", "links", n)
+	}
+	return err
+}
+
+// deleteExpiredArgs is the hourly job that deletes sessions, sign-in links
+// and emailed tokens past their time.
+type deleteExpiredArgs struct{}
+
+func (deleteExpiredArgs) Kind() string { return "delete_expired" }
+
+type deleteExpiredWorker struct {
+	river.WorkerDefaults[deleteExpiredArgs]
+	st     *store.Store
+	logger *slog.Logger
+}
+
+func (w *deleteExpiredWorker) Work(ctx context.Context, _ *river.Job[deleteExpiredArgs]) error {
+	n, err := w.st.DeleteExpired(ctx)
+	if n > 0 {
+		w.logger.InfoContext(ctx, "deleted expired sessions and tokens", "rows", n)
+	}
+	return err
+}
+
+// maintenance adds Hearth's scheduled jobs to a job configuration.
+func maintenance(cfg jobs.Config, st *store.Store, logger *slog.Logger) jobs.Config {
+	cfg.Kinds = append(cfg.Kinds,
+		jobs.WorkerKind[endAtEighteenArgs](&endAtEighteenWorker{st: st, logger: logger}),
+		jobs.WorkerKind[deleteExpiredArgs](&deleteExpiredWorker{st: st, logger: logger}),
+	)
+	cfg.Periodic = append(cfg.Periodic,
+		jobs.PeriodicJob{ID: "end_links_at_18", Schedule: river.PeriodicInterval(time.Hour), RunOnStart: true,
+			Args: func() (river.JobArgs, *river.InsertOpts) { return endAtEighteenArgs{}, nil }},
+		jobs.PeriodicJob{ID: "delete_expired", Schedule: river.PeriodicInterval(time.Hour), RunOnStart: true,
+			Args: func() (river.JobArgs, *river.InsertOpts) { return deleteExpiredArgs{}, nil }},
+	)
+	return cfg
+}
+
+// Outbox lets the store queue emails inside its own transactions, through
+// the durable job queue.
+type Outbox struct{ Runner *jobs.Runner }
+
+// EnqueueEmail queues one email in tx.
+func (o Outbox) EnqueueEmail(ctx context.Context, tx *sql.Tx, to, subject, text string) error {
+	return o.Runner.EnqueueEmail(ctx, tx, mail.Message{To: to, Subject: subject, Text: text})
+}
