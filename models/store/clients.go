@@ -147,3 +147,17 @@ func (s *Store) RevokeClient(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// ActiveClients lists the clients whose keys work, for nodes that keep the
+// keys in memory so the DM check needs no database round trip.
+func (s *Store) ActiveClients(ctx context.Context) ([]models.ServiceClient, error) {
+	var rows []clientRow
+	if err := s.db.WithContext(ctx).Where("revoked_at IS NULL").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]models.ServiceClient, len(rows))
+	for i, r := range rows {
+		out[i] = r.model()
+	}
+	return out, nil
+}

@@ -332,7 +332,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, viewer models.Actor, code 
 		return models.Link{}, err
 	}
 	var out models.Link
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.policyTx(ctx, func(tx *gorm.DB) error {
 		now := s.stamp()
 		inv, g, err := lockInvitation(tx, code)
 		if err != nil {
@@ -388,6 +388,11 @@ func (s *Store) AcceptInvitation(ctx context.Context, viewer models.Actor, code 
 			Action: models.ActionInvitationAccepted, LinkID: &link.ID,
 			Before: obj("invitation", string(models.InvitationPending)),
 			After:  obj("invitation", string(models.InvitationAccepted), "link", string(models.LinkActive), "guardian", g.Name)}); err != nil {
+			return err
+		}
+		// The teen's rules start (or start again) from the age defaults
+		// in this transaction: a supervised teen is never without rules.
+		if err := s.syncSupervision(tx, teenRowV, systemActor, &link.ID, now); err != nil {
 			return err
 		}
 		if s.OnLinkCreated != nil {

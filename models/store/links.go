@@ -366,7 +366,7 @@ func (s *Store) EndLink(ctx context.Context, viewer models.Actor, linkID int64, 
 	if viewer.UserID == 0 || (viewer.Role != models.RoleGuardian && viewer.Role != models.RoleTeen) {
 		return models.ErrNotFound
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
+	return s.policyTx(ctx, func(tx *gorm.DB) error {
 		now := s.stamp()
 		var l linkRow
 		if err := tx.Where("id = ?", linkID).Take(&l).Error; err != nil {
@@ -485,7 +485,9 @@ func (s *Store) endLink(tx *gorm.DB, teen teenRow, l linkRow, g person, by audit
 			return err
 		}
 	}
-	return nil
+	// When this was the last active link, the teen's rules stop applying
+	// (a new seq tells every node) and loosening requests are cancelled.
+	return s.syncSupervision(tx, teen, by, &linkID, now)
 }
 
 // EndLinksAtEighteen ends every live link of every teen who has turned 18
@@ -518,7 +520,7 @@ func (s *Store) EndLinksAtEighteen(ctx context.Context) (int, error) {
 
 func (s *Store) endLinksOfAdult(ctx context.Context, teenID int64) (int, error) {
 	n := 0
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.policyTx(ctx, func(tx *gorm.DB) error {
 		n = 0
 		now := s.stamp()
 		teen, err := lockTeen(tx, "id = ?", teenID)

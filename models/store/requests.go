@@ -217,8 +217,9 @@ func (s *Store) GuardianRequests(ctx context.Context, viewer models.Actor, teenI
 // is not theirs to see either). Requests of other kinds may be decided by
 // any active guardian of the teen. An answered or cancelled request is a
 // models.ErrConflict. Approving end_supervision ends the link as EndLink
-// does; approving another kind runs OnRequestApproved. The teen is told,
-// and the other active guardians when a link ends.
+// does; a loosen_policy request is decided by DecideLoosening with
+// models.GrantUntilChanged; approving another kind runs OnRequestApproved.
+// The teen is told, and the other active guardians when a link ends.
 func (s *Store) DecideRequest(ctx context.Context, viewer models.Actor, requestID int64, approve bool, note string) error {
 	if viewer.Role != models.RoleGuardian || viewer.UserID == 0 {
 		return models.ErrNotFound
@@ -227,7 +228,12 @@ func (s *Store) DecideRequest(ctx context.Context, viewer models.Actor, requestI
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
+	if s.requestKind(ctx, requestID) == models.RequestLoosenPolicy {
+		// Loosening requests have their own decision (with a duration);
+		// deciding one here approves it until the rules are changed.
+		return s.DecideLoosening(ctx, viewer, requestID, approve, note, models.GrantUntilChanged)
+	}
+	return s.policyTx(ctx, func(tx *gorm.DB) error {
 		now := s.stamp()
 		var r requestRow
 		if err := tx.Where("id = ?", requestID).Take(&r).Error; err != nil {

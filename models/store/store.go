@@ -41,12 +41,13 @@ const (
 
 // Store is Hearth's persistence. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
-	dialect Dialect
-	dsn     string
-	now     func() time.Time
-	linking // email outbox and hooks of the linking flows (links.go)
+	db          *gorm.DB
+	sqlDB       *sql.DB
+	dialect     Dialect
+	dsn         string
+	now         func() time.Time
+	linking     // email outbox and hooks of the linking flows (links.go)
+	policyHooks // OnPolicyChanged and AfterPolicyCommit (policies.go)
 }
 
 // Options tune Open. The zero value is fine for production.

@@ -46,7 +46,7 @@ func (s *Store) UpsertTeen(ctx context.Context, clientID int64, platformID strin
 		return models.Teen{}, false, err
 	}
 	name := strings.TrimSpace(in.DisplayName)
-	err = s.tx(ctx, func(tx *gorm.DB) error {
+	err = s.policyTx(ctx, func(tx *gorm.DB) error {
 		var row teenRow
 		err := tx.Where("client_id = ? AND platform_user_id = ?", clientID, platformID).Take(&row).Error
 		switch {
@@ -72,6 +72,13 @@ func (s *Store) UpsertTeen(ctx context.Context, clientID int64, platformID strin
 			if err := tx.Model(&userRow{}).Where("id = ?", row.UserID).
 				Updates(map[string]any{"name": name, "updated_at": now}).Error; err != nil {
 				return err
+			}
+			if row.TimeZone != in.TimeZone {
+				// Quiet hours are read in the teen's zone: every node must
+				// reload the teen's rules.
+				if err := s.bumpSeq(tx, row.ID); err != nil {
+					return err
+				}
 			}
 			row.DisplayName, row.BirthMonth, row.TimeZone, row.UpdatedAt = name, bm.String(), in.TimeZone, now
 		}
