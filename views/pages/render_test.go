@@ -109,7 +109,13 @@ func checkDocument(t *testing.T, doc *goquery.Document) {
 	if err := json.Unmarshal([]byte(raw), &hdr); err != nil || hdr["X-CSRF-Token"] != testToken {
 		t.Errorf("body hx-headers = %q (%v)", raw, err)
 	}
-	for sel, want := range map[string]int{"header": 1, "main#main": 1, "footer": 1, "h1": 1, "header nav": 1} {
+	// Every header has the main nav, except the staff sign-in page's, which
+	// offers no way in but its own form.
+	headerNavs := 1
+	if doc.Find(`form[action="/staff/login"]`).Length() > 0 {
+		headerNavs = 0
+	}
+	for sel, want := range map[string]int{"header": 1, "main#main": 1, "footer": 1, "h1": 1, "header nav": headerNavs} {
 		if got := doc.Find(sel).Length(); got != want {
 			t.Errorf("%d %s, want %d", got, sel, want)
 		}
@@ -238,6 +244,8 @@ func TestRender_everyPage(t *testing.T) {
 		"login":          Login(LoginProps{Page: page(nil, "/login"), Error: "Wrong email or password."}),
 		"forgot":         ForgotPassword(ForgotProps{Page: page(nil, "/password/forgot")}),
 		"forgot_sent":    ForgotPassword(ForgotProps{Page: page(nil, "/password/forgot"), Sent: true}),
+		"check_email":    CheckEmail(CheckEmailProps{Page: page(nil, "/signup"), Email: "ada@example.com"}),
+		"teen_home_none": TeenHome(TeenHomeProps{Page: page(teen, "/teen"), DisplayName: "Ava", Age: 14}),
 		"reset":          ResetPassword(ResetProps{Page: page(nil, "/password/reset/x"), Token: "x"}),
 		"reset_invalid":  ResetPassword(ResetProps{Page: page(nil, "/password/reset/x"), Invalid: true}),
 		"dashboard":      Dashboard(DashboardProps{Page: page(guardian, "/"), Name: "Priya"}),
@@ -249,6 +257,7 @@ func TestRender_everyPage(t *testing.T) {
 		"teen_home_full": TeenHome(TeenHomeProps{Page: teenPage("/teen"), DisplayName: "Maya", Age: 14, Supervised: true, Guardians: sampleGuardians(), PendingRequests: 2}),
 		"teen_code":      TeenInviteCode(TeenInviteCodeProps{Page: page(teen, "/teen/invite"), Code: "abc", Error: "That code doesn't match an invitation."}),
 		"teen_review":    TeenInviteReview(sampleReview(14, "Tick the box.")),
+		"invite_landing": TeenInviteCode(TeenInviteCodeProps{Page: page(nil, "/i/KX7P-M3QD-9WRT"), Code: "KX7P-M3QD-9WRT", Error: "Open Hearth from your messaging app first."}),
 		"teen_sup_14":    TeenSupervision(sampleSupervision(14)),
 		"teen_sup_16":    TeenSupervision(sampleSupervision(16)),
 		"teen_sup_none":  TeenSupervision(TeenSupervisionProps{Page: page(teen, "/teen/supervision"), Age: 15}),
@@ -290,6 +299,42 @@ func TestLayout_navigation(t *testing.T) {
 		}
 	})
 
+	t.Run("no_create_account_on_signup", func(t *testing.T) {
+		for _, doc := range []*goquery.Document{
+			render(t, Signup(SignupProps{Page: page(nil, "/signup")})),
+			render(t, CheckEmail(CheckEmailProps{Page: page(nil, "/signup"), Email: "a@example.com"})),
+		} {
+			nav := doc.Find("header nav")
+			if nav.Find(`a[href="/signup"]`).Length() != 0 {
+				t.Errorf("the sign-up page's header offers %q", text(nav.Find(`a[href="/signup"]`)))
+			}
+			if text(nav.Find(`a[href="/login"]`)) != "Sign in" {
+				t.Error("the sign-up page's header lost Sign in")
+			}
+		}
+		// Everywhere else a visitor is offered both.
+		for _, path := range []string{"/", "/login", "/privacy", "/signup-help"} {
+			doc := render(t, Privacy(PrivacyProps{Page: page(nil, path)}))
+			if text(doc.Find(`header nav a[href="/signup"]`)) != "Create account" {
+				t.Errorf("%s: no Create account in the header", path)
+			}
+		}
+	})
+
+	t.Run("staff_login_has_a_minimal_header", func(t *testing.T) {
+		doc := render(t, StaffLogin(StaffLoginProps{Page: page(nil, "/staff/login")}))
+		header := doc.Find("header")
+		if header.Find("nav").Length() != 0 || header.Find(`a[href="/login"], a[href="/signup"]`).Length() != 0 {
+			t.Errorf("staff sign-in header offers guardian links: %q", text(header))
+		}
+		if header.Find("a.brand").Length() != 1 || text(header) != "Hearth" {
+			t.Errorf("staff sign-in header = %q, want just the brand", text(header))
+		}
+		if doc.Find(`main form[action="/staff/login"]`).Length() != 1 {
+			t.Error("the staff sign-in form is gone")
+		}
+	})
+
 	t.Run("sign_in_is_current_on_login", func(t *testing.T) {
 		doc := render(t, Login(LoginProps{Page: page(nil, "/login")}))
 		if attr(doc.Find(`header nav a[href="/login"]`), "aria-current") != "page" {
@@ -303,7 +348,7 @@ func TestLayout_navigation(t *testing.T) {
 		viewer                    *views.Viewer
 	}{
 		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Invite a teen", "/invitations/new"}, guardian},
-		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My supervision", "/teen/supervision", "Activity", "/teen/activity"}, teen},
+		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My messages", "/teen/messages", "My supervision", "/teen/supervision", "Activity", "/teen/activity"}, teen},
 		{"agent", "/staff", "Support agent", "/staff/logout", []string{"Queue", "/staff"}, agent},
 		{"lead", "/staff", "Support lead", "/staff/logout", []string{"Queue", "/staff"}, lead},
 	}
@@ -580,6 +625,38 @@ func hintOf(in *goquery.Selection) string {
 	return "missing-hint"
 }
 
+func TestCheckEmail(t *testing.T) {
+	t.Parallel()
+	doc := render(t, CheckEmail(CheckEmailProps{Page: page(nil, "/signup"), Email: "ada@example.com"}))
+	// The news sits in the same mail notice as the forgotten-password
+	// page's, with the address in it.
+	notice := doc.Find("main .auth-card .notice")
+	if notice.Length() != 1 || notice.Find("svg.icon").Length() != 1 || text(notice.Find("strong")) != "ada@example.com" {
+		t.Fatalf("mail notice = %q", text(notice))
+	}
+	if !strings.Contains(text(notice), "Open the link in it to confirm the address") {
+		t.Errorf("notice = %q", text(notice))
+	}
+	forgot := render(t, ForgotPassword(ForgotProps{Page: page(nil, "/password/forgot"), Sent: true}))
+	if attr(forgot.Find("main .notice"), "class") != attr(notice, "class") ||
+		attr(forgot.Find("main .notice svg"), "class") != attr(notice.Find("svg"), "class") {
+		t.Errorf("check-email notice %q differs from the reset page's %q", attr(notice, "class"), attr(forgot.Find("main .notice"), "class"))
+	}
+	// The fine print is muted and small, never darker than the lead.
+	fine := notice.NextFiltered("p")
+	if !fine.HasClass("muted") || !fine.HasClass("small") || !strings.Contains(text(fine), "expires in 24 hours") {
+		t.Errorf("fine print %q has class %q, want muted small", text(fine), attr(fine, "class"))
+	}
+	doc.Find("main .auth-card p").Each(func(_ int, p *goquery.Selection) {
+		if p.Closest(".notice, .auth-foot").Length() == 0 && !p.HasClass("muted") {
+			t.Errorf("paragraph %q is in full ink", text(p))
+		}
+	})
+	if attr(doc.Find(`main .auth-foot a`), "href") != "/signup" {
+		t.Error("no way to ask for a new link")
+	}
+}
+
 func TestLogin(t *testing.T) {
 	t.Parallel()
 	doc := render(t, Login(LoginProps{Page: page(nil, "/login"), Email: "parent@example.com", Error: "That email and password don't match."}))
@@ -841,7 +918,7 @@ func TestSigninLinkProblem(t *testing.T) {
 
 func TestError(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{403, 404, 429, 500} {
+	for _, status := range []int{403, 404, 429, 500, 503} {
 		doc := render(t, Error(ErrorProps{Page: page(guardian, "/x"), Status: status, RequestID: "req_123"}))
 		if !strings.Contains(text(doc.Find(".error-code")), itoa(status)) {
 			t.Errorf("%d: code badge = %q", status, text(doc.Find(".error-code")))
@@ -849,8 +926,11 @@ func TestError(t *testing.T) {
 		if text(doc.Find("h1")) == "" || !strings.Contains(doc.Find("title").Text(), text(doc.Find("h1"))) {
 			t.Errorf("%d: h1 %q, title %q", status, text(doc.Find("h1")), doc.Find("title").Text())
 		}
-		if text(doc.Find(".request-id code")) != "req_123" {
-			t.Errorf("%d: request ID not shown", status)
+		// A reference only helps when something broke on Hearth's side.
+		if got := text(doc.Find(".request-id code")); status >= 500 && got != "req_123" {
+			t.Errorf("%d: request ID shown as %q, want req_123", status, got)
+		} else if status < 500 && doc.Find(".request-id").Length() != 0 {
+			t.Errorf("%d: request ID shown: %q", status, text(doc.Find(".request-id")))
 		}
 		if attr(doc.Find("main a.button"), "href") != "/" {
 			t.Errorf("%d: no way home", status)
@@ -1197,6 +1277,25 @@ func TestInviteCreated(t *testing.T) {
 
 func TestTeenInviteCode(t *testing.T) {
 	t.Parallel()
+	// An invitation link opened by anyone but a signed-in teen shows the
+	// code and how to use it, not a form that would only refuse them.
+	for _, v := range []*views.Viewer{nil, guardian} {
+		doc := render(t, TeenInviteCode(TeenInviteCodeProps{Page: page(v, "/i/KX7P-M3QD-9WRT"), Code: "KX7P-M3QD-9WRT", Error: "Open Hearth from your messaging app first."}))
+		if doc.Find("main form").Length() != 0 {
+			t.Errorf("viewer %v: the invitation link page has a form", v)
+		}
+		if text(doc.Find("main .code-box .code-text")) != "KX7P-M3QD-9WRT" {
+			t.Errorf("viewer %v: code shown as %q", v, text(doc.Find("main .code-box")))
+		}
+		steps := text(doc.Find("main ol"))
+		if !strings.Contains(steps, "Open Hearth from your messaging app") || !strings.Contains(steps, "Enter an invitation code") {
+			t.Errorf("viewer %v: steps = %q", v, steps)
+		}
+		if doc.Find(`main a[href^="/teen/"]`).Length() != 0 {
+			t.Errorf("viewer %v: links to teen-only pages", v)
+		}
+	}
+
 	doc := render(t, TeenInviteCode(TeenInviteCodeProps{Page: page(teen, "/teen/invite"), Code: `AB"CD`, Error: "That invitation has expired."}))
 	form := doc.Find(`form[action="/teen/invite"]`)
 	in := form.Find(`input[name="code"]`)
@@ -1319,7 +1418,10 @@ func TestGuardianTeen(t *testing.T) {
 	if req.Length() != 1 || text(req.Find("h3")) != "End Priya's supervision" || !strings.Contains(text(req.Find("blockquote")), "I'm old enough.") {
 		t.Fatalf("request = %q", text(req))
 	}
-	for verb, button := range map[string]string{"approve": "Approve", "decline": "Decline"} {
+	// Approving an end of supervision closes the teen's page to this
+	// guardian, so that form returns to the dashboard; declining stays.
+	for verb, c := range map[string]struct{ button, next string }{"approve": {"Approve", "/"}, "decline": {"Decline", "/teens/42"}} {
+		button := c.button
 		form := req.Find(`form[action="/requests/7/` + verb + `"]`)
 		if form.Length() != 1 {
 			t.Errorf("no %s form", verb)
@@ -1332,8 +1434,8 @@ func TestGuardianTeen(t *testing.T) {
 		if _, req := note.Attr("required"); req {
 			t.Errorf("%s note is required", verb)
 		}
-		if attr(form.Find(`input[name="next"]`), "value") != "/teens/42" {
-			t.Errorf("%s form does not return to the teen's page", verb)
+		if got := attr(form.Find(`input[name="next"]`), "value"); got != c.next {
+			t.Errorf("%s form returns to %q, want %q", verb, got, c.next)
 		}
 		if text(form.Find("button[type=submit]")) != button {
 			t.Errorf("%s button = %q", verb, text(form.Find("button")))
@@ -1372,8 +1474,23 @@ func TestGuardianTeen(t *testing.T) {
 	t.Run("own_supervision_reads_your", func(t *testing.T) {
 		p := sampleGuardianTeen()
 		p.Requests[0].GuardianName = guardian.Name
-		if !strings.Contains(text(render(t, GuardianTeen(p)).Find("#requests")), "Your supervision of Maya ends at once") {
+		doc := render(t, GuardianTeen(p))
+		if !strings.Contains(text(doc.Find("#requests")), "Your supervision of Maya ends at once") {
 			t.Error("the viewer's own supervision is not called theirs")
+		}
+		if got := text(doc.Find("#requests .request-card h3")); got != "End your supervision" {
+			t.Errorf("the request to end the viewer's own supervision is titled %q", got)
+		}
+	})
+
+	t.Run("other_requests_return_to_the_teen", func(t *testing.T) {
+		p := sampleGuardianTeen()
+		p.Requests[0].Kind, p.Requests[0].Title = RequestLoosenPolicy, "Allow DMs from everyone"
+		doc := render(t, GuardianTeen(p))
+		for _, verb := range []string{"approve", "decline"} {
+			if got := attr(doc.Find(`form[action="/requests/7/`+verb+`"] input[name="next"]`), "value"); got != "/teens/42" {
+				t.Errorf("%s of a rule request returns to %q, want /teens/42", verb, got)
+			}
 		}
 	})
 
@@ -1428,10 +1545,30 @@ func TestTeenHome_guardiansAndActions(t *testing.T) {
 			t.Errorf("guardians lack %q: %q", want, people)
 		}
 	}
-	for href, label := range map[string]string{"/teen/invite": "Enter an invitation code", "/teen/supervision": "My supervision", "/teen/activity": "Activity"} {
-		if got := text(doc.Find(`main .page-actions a[href="` + href + `"]`)); got != label {
-			t.Errorf("button to %s = %q", href, got)
+	// The page's own action is the code; My supervision and Activity are
+	// in the nav right above, and not repeated as buttons.
+	if got := text(doc.Find(`main .page-actions a`)); got != "Enter an invitation code" || attr(doc.Find(`main .page-actions a`), "href") != "/teen/invite" {
+		t.Errorf("page actions = %q", got)
+	}
+	for _, href := range []string{"/teen/supervision", "/teen/activity"} {
+		if n := doc.Find(`main .page-actions a[href="` + href + `"]`).Length(); n != 0 {
+			t.Errorf("a button to %s repeats the nav", href)
 		}
+		if doc.Find(`header nav a[href="`+href+`"]`).Length() != 1 {
+			t.Errorf("the nav has no link to %s", href)
+		}
+	}
+	// Every card's heading is a card title, the top two included.
+	doc.Find("main .card h2").Each(func(_ int, h *goquery.Selection) {
+		if !h.HasClass("card-title") && !h.HasClass("visually-hidden") {
+			t.Errorf("card heading %q is not a .card-title", text(h))
+		}
+	})
+	if doc.Find("main .grid.teen-summary #status-title").Length() != 1 {
+		t.Error("the status card is not in the .teen-summary grid (its cards would stretch)")
+	}
+	if !strings.Contains(text(doc.Find("#choices-title").Parent()), "Because you're 14:") {
+		t.Errorf("supervised choices = %q", text(doc.Find("#choices-title").Parent()))
 	}
 	if got := text(doc.Find(".highlight-link")); got != "1 request waiting for a guardian's answer" {
 		t.Errorf("pending requests = %q", got)
@@ -1442,6 +1579,20 @@ func TestTeenHome_guardiansAndActions(t *testing.T) {
 	unsupervised := render(t, TeenHome(TeenHomeProps{Page: page(teen, "/teen"), DisplayName: "Ava", Age: 16}))
 	if !unsupervised.Find(`.page-actions a[href="/teen/invite"]`).Is(".button:not(.button--secondary)") {
 		t.Error("entering a code is not the main action when unsupervised")
+	}
+	if n := unsupervised.Find(".page-actions a").Length(); n != 1 {
+		t.Errorf("%d page actions when unsupervised, want just the code", n)
+	}
+	// Nobody supervises Ava: her choices are worded as what would apply.
+	choices := text(unsupervised.Find("#choices-title").Parent())
+	if !strings.Contains(choices, "You're 16. If you're ever supervised:") || strings.Contains(choices, "Because you're") {
+		t.Errorf("unsupervised choices = %q", choices)
+	}
+	if !strings.Contains(choices, "You can end supervision yourself.") {
+		t.Errorf("unsupervised choices lost the rules: %q", choices)
+	}
+	if got := attr(unsupervised.Find("#status-title"), "class"); got != "card-title" || text(unsupervised.Find("#status-title")) != "Nobody supervises you" {
+		t.Errorf("status heading %q has class %q", text(unsupervised.Find("#status-title")), got)
 	}
 	if unsupervised.Find(".highlight-link").Length() != 0 {
 		t.Error("pending requests shown without any")
@@ -1647,6 +1798,14 @@ func TestNotifications(t *testing.T) {
 	if attr(doc.Find(`nav.pager a[rel="next"]`), "href") != "/notifications?page=2" {
 		t.Error("no pager")
 	}
+	// On a later page, htmx asks for that page back, so the list it swaps
+	// in matches the pager; the plain form still redirects.
+	second := sampleNotifications()
+	second.Pagination.Page = 2
+	all = render(t, Notifications(second)).Find(`form[action="/notifications/read-all"]`)
+	if got := attr(all, "hx-post"); got != "/notifications/read-all?page=2" {
+		t.Errorf("mark-all on page 2 posts to %q, want /notifications/read-all?page=2", got)
+	}
 
 	none := render(t, Notifications(NotificationsProps{Page: page(guardian, "/notifications")}))
 	if none.Find("#notification-list .empty-state").Length() != 1 || none.Find(`form[action="/notifications/read-all"]`).Length() != 0 {
@@ -1716,4 +1875,391 @@ func TestIDsAreEscapedInURLs(t *testing.T) {
 		expiresIn(testNow, testNow.Add(30*time.Second)) != "expires in under a minute" {
 		t.Error("expiresIn words")
 	}
+}
+
+// ---- Messages: DM rules ----
+
+func sampleRules() RulesForm {
+	return RulesForm{
+		Audience: AudienceFriends, QuietEnabled: true, QuietStart: "21:30", QuietEnd: "07:00", QuietApprovedExempt: true,
+		BlockAdultStrangers: true, MinSenderAccountAgeDays: "30",
+		Approved: []ContactRow{{ID: "u_48213", Label: "Grandma"}, {ID: "coach.lee", Label: "Coach"}},
+		Blocked:  []ContactRow{{ID: "spam:9917"}},
+	}
+}
+
+func sampleMessages(viewer, mode string) MessagesProps {
+	p := MessagesProps{
+		Page: page(guardian, "/teens/42/messages"), TeenID: 42, DisplayName: "Maya", Age: 14,
+		Viewer: viewer, Mode: mode, Version: 7, Rules: sampleRules(),
+		UpdatedAt: testNow, UpdatedByName: "Sam", Action: "/teens/42/messages",
+	}
+	if viewer == MessagesViewerTeen {
+		p.Page, p.Action = teenPage("/teen/messages"), "/teen/messages"
+	}
+	return p
+}
+
+func TestMessages(t *testing.T) {
+	t.Parallel()
+
+	values := func(s *goquery.Selection) []string {
+		var out []string
+		s.Each(func(_ int, in *goquery.Selection) { out = append(out, attr(in, "value")) })
+		return out
+	}
+
+	t.Run("guardian_edit_renders_every_field", func(t *testing.T) {
+		doc := render(t, Messages(sampleMessages(MessagesViewerGuardian, MessagesModeEdit)))
+		if text(doc.Find("h1")) != "Maya's message rules" || attr(doc.Find(`.back-link a`), "href") != "/teens/42" {
+			t.Errorf("h1 %q, back link %q", text(doc.Find("h1")), attr(doc.Find(".back-link a"), "href"))
+		}
+		if got := text(doc.Find(".rules-meta")); got != "Rules version 7 · last changed 27 Nov 2026, 21:30 by Sam" {
+			t.Errorf("meta = %q", got)
+		}
+		form := doc.Find(`form[action="/teens/42/messages"]`)
+		if form.Length() != 1 {
+			t.Fatal("no rules form")
+		}
+		if v := form.Find(`input[type=hidden][name="version"]`); v.Length() != 1 || attr(v, "value") != "7" {
+			t.Errorf("version input = %v", values(v))
+		}
+		legends := []string{}
+		form.Find("fieldset > legend").Each(func(_ int, l *goquery.Selection) { legends = append(legends, text(l)) })
+		if strings.Join(legends, "|") != "Who can message Maya|Quiet hours|Safety|Approved contacts|Blocked contacts" {
+			t.Errorf("legends = %q", legends)
+		}
+		radios := form.Find(`input[type=radio][name="audience"]`)
+		if got := strings.Join(values(radios), " "); got != "everyone friends approved nobody" {
+			t.Errorf("audience values = %q", got)
+		}
+		if checked := form.Find(`input[name="audience"][checked]`); checked.Length() != 1 || attr(checked, "value") != "friends" {
+			t.Errorf("checked audience = %v", values(checked))
+		}
+		labels := text(form.Find(".choice label"))
+		for _, want := range []string{"Everyone", "Friends", "Only approved contacts", "Nobody"} {
+			if !strings.Contains(labels, want) {
+				t.Errorf("audience labels lack %q", want)
+			}
+		}
+		if !strings.Contains(text(form.Find(".choice").Eq(1)), "message requests") || !strings.Contains(text(form.Find(".choice").Eq(3)), "DMs are off") {
+			t.Error("audience choices are not described")
+		}
+		for name, checked := range map[string]bool{"quiet_enabled": true, "quiet_approved_exempt": true, "block_adult_strangers": true, "media_friends_only": false} {
+			box := form.Find(`input[type=checkbox][name="` + name + `"]`)
+			if box.Length() != 1 || attr(box, "value") != CheckedValue {
+				t.Errorf("%s: %d boxes, value %q", name, box.Length(), attr(box, "value"))
+			}
+			if _, on := box.Attr("checked"); on != checked {
+				t.Errorf("%s checked = %v, want %v", name, on, checked)
+			}
+		}
+		if got := text(form.Find(`label[for="rules-block_adult_strangers"]`)); got != "Block adults Maya doesn't follow back" {
+			t.Errorf("adult label = %q", got)
+		}
+		if got := text(form.Find(`label[for="rules-media_friends_only"]`)); got != "Only friends can send photos, videos and links" {
+			t.Errorf("media label = %q", got)
+		}
+		for name, want := range map[string]string{"quiet_start": "21:30", "quiet_end": "07:00"} {
+			in := form.Find(`input[name="` + name + `"]`)
+			if attr(in, "type") != "time" || attr(in, "step") != "60" || attr(in, "value") != want {
+				t.Errorf("%s = type %q step %q value %q", name, attr(in, "type"), attr(in, "step"), attr(in, "value"))
+			}
+		}
+		if !strings.Contains(text(form.Find("#rules-quiet-hint")), "In Maya's time zone. A start later than the end runs over midnight") {
+			t.Errorf("quiet hint = %q", text(form.Find("#rules-quiet-hint")))
+		}
+		if !strings.Contains(text(form), "held and delivered when they end") {
+			t.Error("quiet hours do not say what happens to messages")
+		}
+		age := form.Find(`input[name="min_sender_account_age_days"]`)
+		if attr(age, "type") != "number" || attr(age, "min") != "0" || attr(age, "max") != "3650" || attr(age, "value") != "30" {
+			t.Errorf("min age input = %v", age.Nodes[0].Attr)
+		}
+		for name, want := range map[string]string{
+			"approved_id": "u_48213 coach.lee  ", "approved_label": "Grandma Coach  ",
+			"blocked_id": "spam:9917  ", "blocked_label": "  ",
+		} {
+			in := form.Find(`input[name="` + name + `"]`)
+			if got := strings.Join(values(in), " "); got != want {
+				t.Errorf("%s values = %q, want %q (existing rows plus 2 empty)", name, got, want)
+			}
+		}
+		id := form.Find(`input[name="approved_id"]`).First()
+		if attr(id, "maxlength") != "64" || attr(id, "pattern") == "" || attr(form.Find(`input[name="approved_label"]`).First(), "maxlength") != "64" {
+			t.Error("contact inputs lack their limits")
+		}
+		if !strings.Contains(text(form), "Clear an ID to remove it") {
+			t.Error("removing a contact is not explained")
+		}
+		buttons := form.Find("button[type=submit]")
+		if buttons.Length() != 1 || attr(buttons, "name") != "action" || attr(buttons, "value") != "save" || text(buttons) != "Save rules" {
+			t.Errorf("buttons = %q", text(buttons))
+		}
+		if form.Find(`[name="reason"]`).Length() != 0 {
+			t.Error("a guardian is offered a request")
+		}
+		now := doc.Find(".rules-now")
+		if !strings.Contains(text(now), "What the rules do now") || !strings.Contains(text(now), "Maya sees these rules and every change.") {
+			t.Errorf("summary card = %q", text(now))
+		}
+		if now.Find(".rules-summary li").Length() != len(RulesSummary(sampleRules(), "Maya")) {
+			t.Error("summary card does not list RulesSummary")
+		}
+		if doc.Find("[style]").Length() != 0 {
+			t.Error("style attribute rendered")
+		}
+		if doc.Find("[autofocus]").Length() != 0 {
+			t.Error("something takes focus without errors")
+		}
+	})
+
+	t.Run("teen_16_edits_and_guardians_are_told", func(t *testing.T) {
+		p := sampleMessages(MessagesViewerTeen, MessagesModeEdit)
+		p.Age = 16
+		doc := render(t, Messages(p))
+		if text(doc.Find("h1")) != "My message rules" || doc.Find(".back-link").Length() != 0 {
+			t.Errorf("h1 = %q", text(doc.Find("h1")))
+		}
+		if attr(doc.Find(`header nav a[aria-current="page"]`), "href") != "/teen/messages" {
+			t.Error("My messages is not the current nav item")
+		}
+		form := doc.Find(`form[action="/teen/messages"]`)
+		if text(form.Find("button[type=submit]")) != "Save rules" || !strings.Contains(text(form.Find(".rules-actions")), "Your guardians will be told") {
+			t.Errorf("actions = %q", text(form.Find(".rules-actions")))
+		}
+		if got := text(form.Find("fieldset > legend").First()); got != "Who can message you" {
+			t.Errorf("legend = %q", got)
+		}
+		if got := text(form.Find(`label[for="rules-block_adult_strangers"]`)); got != "Block adults you don't follow back" {
+			t.Errorf("adult label = %q", got)
+		}
+		if !strings.Contains(text(doc.Find(".rules-summary")), "Adults you don't follow back are blocked.") {
+			t.Error("summary is not in the second person for the teen")
+		}
+	})
+
+	t.Run("tighten_shows_both_actions_and_the_loosenings", func(t *testing.T) {
+		p := sampleMessages(MessagesViewerTeen, MessagesModeTighten)
+		p.Rules.Audience = AudienceEveryone
+		p.Loosenings = []string{"Who can message you: friends → everyone", "Quiet hours end at 08:00"}
+		p.Reason = "Team chat"
+		doc := render(t, Messages(p))
+		form := doc.Find(`form[action="/teen/messages"]`)
+		if !strings.Contains(text(form), "You can make your rules stricter yourself. To loosen them, ask your guardian.") {
+			t.Error("tighten mode is not explained")
+		}
+		var got []string
+		form.Find("button[type=submit]").Each(func(_ int, b *goquery.Selection) {
+			got = append(got, attr(b, "name")+"="+attr(b, "value")+":"+text(b))
+		})
+		if strings.Join(got, "|") != "action=save:Save stricter rules|action=request:Ask my guardian" {
+			t.Errorf("buttons = %q (save must come first: Enter submits it)", got)
+		}
+		req := doc.Find("section#rules-request")
+		if req.Length() != 1 {
+			t.Fatal("the request form is not shown open with loosenings")
+		}
+		items := req.Find(".change-list li")
+		if items.Length() != 2 || text(items.Eq(0)) != "Who can message you: friends → everyone" {
+			t.Errorf("loosenings = %q", text(items))
+		}
+		reason := req.Find(`textarea[name="reason"]`)
+		if attr(reason, "maxlength") != "500" || text(reason) != "Team chat" {
+			t.Errorf("reason maxlength %q, value %q", attr(reason, "maxlength"), text(reason))
+		}
+		if _, req := reason.Attr("required"); req {
+			t.Error("reason is required")
+		}
+		notice := doc.Find(".rules-loosen-notice")
+		if _, ok := notice.Attr("autofocus"); !ok || attr(notice.Find("a"), "href") != "#rules-request" {
+			t.Error("unsaved loosenings are not announced at the top")
+		}
+		if !strings.Contains(text(doc.Find(".rules-now")), "Not saved") {
+			t.Error("the summary of unsaved rules is not marked")
+		}
+	})
+
+	t.Run("tighten_without_loosenings_collapses_the_request", func(t *testing.T) {
+		doc := render(t, Messages(sampleMessages(MessagesViewerTeen, MessagesModeTighten)))
+		d := doc.Find("details#rules-request")
+		if d.Length() != 1 || text(d.Find("summary")) != "Ask for looser rules" {
+			t.Fatal("no collapsed request form")
+		}
+		if _, open := d.Attr("open"); open {
+			t.Error("request form open without loosenings")
+		}
+		if d.Find(`textarea[name="reason"]`).Length() != 1 || d.Find(`button[value="request"]`).Length() != 1 {
+			t.Error("collapsed request lacks reason or button")
+		}
+		if doc.Find(".rules-loosen-notice").Length() != 0 {
+			t.Error("loosenings notice without loosenings")
+		}
+	})
+
+	t.Run("pending_and_time_limited", func(t *testing.T) {
+		p := sampleMessages(MessagesViewerTeen, MessagesModeTighten)
+		revert := testNow.Add(90 * time.Minute)
+		p.RevertAt = &revert
+		p.Pending = &RequestView{ID: 9, Kind: RequestLoosenPolicy, GuardianName: "Priya", CreatedAt: testNow, State: RequestPending,
+			Changes: []string{"Who can message you: friends → everyone"}}
+		doc := render(t, Messages(p))
+		if !strings.Contains(text(doc.Find(".notice--info")), "These looser rules last until 23:00 on 27 Nov 2026, then go back") {
+			t.Errorf("revert notice = %q", text(doc.Find(".notice--info")))
+		}
+		box := doc.Find(".rules-pending")
+		if !strings.Contains(text(box), "Waiting for Priya") || !strings.Contains(text(box), "friends → everyone") {
+			t.Errorf("pending = %q", text(box))
+		}
+		if box.Find(`form[action="/teen/requests/9/cancel"] button`).Length() != 1 {
+			t.Error("no cancel form")
+		}
+		if doc.Find("#rules-request").Length() != 0 {
+			t.Error("asked again while a request waits")
+		}
+
+		g := sampleMessages(MessagesViewerGuardian, MessagesModeEdit)
+		g.Pending = p.Pending
+		if attr(render(t, Messages(g)).Find("a.highlight-link"), "href") != "/teens/42#requests" {
+			t.Error("guardian is not pointed at the waiting request")
+		}
+	})
+
+	t.Run("errors_are_marked_and_linked", func(t *testing.T) {
+		p := sampleMessages(MessagesViewerTeen, MessagesModeTighten)
+		p.Rules.Approved = append(p.Rules.Approved, ContactRow{ID: "bad id!", Label: "x"})
+		p.Errors = views.FieldErrors{
+			FieldAudience: "Choose who can message you.", FieldQuietStart: "Enter a time like 21:30.", FieldQuietEnd: "Enter a time like 07:00.",
+			FieldMinSenderAccountAgeDays: "Enter 0 to 3650.", FieldApproved: "“bad id!” isn't a user ID.", FieldBlocked: "Too many.",
+			FieldReason: "Keep it to 500 characters.", "form": "Someone changed the rules first.",
+		}
+		doc := render(t, Messages(p))
+		summary := doc.Find(".error-summary")
+		if summary.Find("li").Length() != 8 || summary.Find("a").Length() != 7 {
+			t.Fatalf("summary = %q", text(summary))
+		}
+		summary.Find("a").Each(func(_ int, a *goquery.Selection) {
+			target := doc.Find(attr(a, "href"))
+			if target.Length() != 1 {
+				t.Errorf("summary link %s has no target", attr(a, "href"))
+				return
+			}
+			if attr(target, "aria-invalid") != "true" {
+				t.Errorf("%s is not aria-invalid", attr(a, "href"))
+			}
+			if !strings.Contains(attr(target, "aria-describedby"), "-error") {
+				t.Errorf("%s is not described by its error (%q)", attr(a, "href"), attr(target, "aria-describedby"))
+			}
+		})
+		if doc.Find(`input[name="audience"][aria-invalid="true"]`).Length() != 4 {
+			t.Error("audience radios are not all invalid")
+		}
+		bad := doc.Find("#rules-approved")
+		if attr(bad, "value") != "bad id!" || doc.Find(`input[name="approved_id"][aria-invalid="true"]`).Length() != 1 {
+			t.Errorf("the bad approved row is not the one marked: %q", attr(bad, "value"))
+		}
+		if doc.Find(`input[name="blocked_id"][aria-invalid="true"]`).Length() != 1 || attr(doc.Find("#rules-blocked"), "name") != "blocked_id" {
+			t.Error("a list error without a row to blame marks nothing")
+		}
+		if _, open := doc.Find("details#rules-request").Attr("open"); !open {
+			t.Error("the request form stays collapsed around a reason error")
+		}
+		if doc.Find("[autofocus]").Length() != 1 {
+			t.Error("more than one thing takes focus")
+		}
+	})
+
+	t.Run("other_modes_are_read_only", func(t *testing.T) {
+		doc := render(t, Messages(sampleMessages(MessagesViewerTeen, "view")))
+		if _, ok := doc.Find("fieldset.rules-locked").Attr("disabled"); !ok {
+			t.Error("rules are not disabled")
+		}
+		if doc.Find("button[type=submit]").Length() != 1 { // Sign out only
+			t.Error("a read-only page offers to save")
+		}
+	})
+
+	t.Run("rules_summary", func(t *testing.T) {
+		for _, c := range []struct {
+			r    RulesForm
+			name string
+			want []string
+		}{
+			{sampleRules(), "Maya", []string{
+				"Friends can message Maya. Others go to message requests.",
+				"Quiet hours 21:30–07:00 (approved contacts exempt).",
+				"Adults Maya doesn't follow back are blocked.",
+				"Messages from accounts newer than 30 days go to requests.",
+				"Maya has 2 approved contacts and 1 blocked contact.",
+			}},
+			{RulesForm{Audience: AudienceNobody, QuietEnabled: true, QuietStart: "22:00", QuietEnd: "07:00", MediaFriendsOnly: true, MinSenderAccountAgeDays: "0",
+				Blocked: []ContactRow{{ID: ""}}}, "you", []string{
+				"DMs are off: nobody can message you.",
+				"Quiet hours 22:00–07:00, for everyone.",
+				"Photos, videos and links only from friends.",
+			}},
+			{RulesForm{Audience: AudienceApproved, Approved: []ContactRow{{ID: "a"}}, MinSenderAccountAgeDays: "1", BlockAdultStrangers: true}, "You", []string{
+				"Only approved contacts can message you.",
+				"Adults you don't follow back are blocked.",
+				"Messages from accounts newer than 1 day go to requests.",
+				"You have 1 approved contact.",
+			}},
+			{RulesForm{Audience: AudienceEveryone, MinSenderAccountAgeDays: "abc"}, "Leo", []string{"Anyone can message Leo."}},
+		} {
+			if got := RulesSummary(c.r, c.name); strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Errorf("RulesSummary(%+v, %q) =\n%q\nwant\n%q", c.r, c.name, got, c.want)
+			}
+		}
+	})
+
+	t.Run("guardian_teen_loosen_request_asks_how_long", func(t *testing.T) {
+		p := sampleGuardianTeen()
+		p.Requests[0].Kind, p.Requests[0].Title = RequestLoosenPolicy, "Looser message rules"
+		p.Requests[0].Changes = []string{"Who can message Maya: friends → everyone"}
+		doc := render(t, GuardianTeen(p))
+		if attr(doc.Find(`.teen-head a[href="/teens/42/messages"]`), "href") == "" || text(doc.Find(`.teen-head a[href="/teens/42/messages"]`)) != "Messages" {
+			t.Error("no Messages link in the teen's header")
+		}
+		req := doc.Find("#requests .request-card")
+		if got := text(req.Find(".change-list li")); got != "Who can message Maya: friends → everyone" {
+			t.Errorf("changes = %q", got)
+		}
+		sel := req.Find(`form[action="/requests/7/approve"] select[name="duration"]`)
+		if sel.Length() != 1 {
+			t.Fatal("no duration select on the approve form")
+		}
+		var opts []string
+		sel.Find("option").Each(func(_ int, o *goquery.Selection) { opts = append(opts, attr(o, "value")+"="+text(o)) })
+		if strings.Join(opts, "|") != "1h=For 1 hour|24h=For 1 day|=Until someone changes them" {
+			t.Errorf("options = %q", opts)
+		}
+		if sel := sel.Find("option[selected]"); sel.Length() != 1 || attr(sel, "value") != "" {
+			t.Error("'Until someone changes them' is not the default")
+		}
+		if req.Find(`form[action="/requests/7/decline"] select`).Length() != 0 {
+			t.Error("declining asks how long")
+		}
+		plain := render(t, GuardianTeen(sampleGuardianTeen()))
+		if plain.Find(`select[name="duration"]`).Length() != 0 {
+			t.Error("an end-of-supervision request asks how long")
+		}
+	})
+
+	t.Run("dashboard_shows_two_lines_and_the_link", func(t *testing.T) {
+		p := sampleDashboard()
+		p.Teens[0].RulesSummary = RulesSummary(sampleRules(), "Maya")
+		doc := render(t, Dashboard(p))
+		maya := doc.Find(".teen-card").Eq(0)
+		lines := maya.Find(".teen-rules-list li")
+		if lines.Length() != 2 || text(lines.Eq(0)) != "Friends can message Maya. Others go to message requests." {
+			t.Errorf("summary lines = %q", text(lines))
+		}
+		link := maya.Find(`a[href="/teens/42/messages"]`)
+		if !strings.HasPrefix(text(link), "Messages") {
+			t.Errorf("messages link = %q", text(link))
+		}
+		if doc.Find(".teen-card").Eq(1).Find(".teen-rules").Length() != 0 {
+			t.Error("a suspended teen shows rules")
+		}
+	})
 }

@@ -96,7 +96,20 @@ type RequestView struct {
 	CreatedAt                      time.Time
 	State                          string // RequestPending, RequestApproved, …
 	LinkID                         int64
+	// Changes says in words what a loosen_policy request would change
+	// ("Who can message Maya: friends → everyone"); GuardianTeen lists them.
+	Changes []string
 }
+
+// FieldDuration is the select on the approve form of a loosen_policy
+// request: how long the looser rules last. Its values are Duration1Hour,
+// Duration1Day and DurationUntilChanged (the default).
+const (
+	FieldDuration        = "duration"
+	Duration1Hour        = "1h"
+	Duration1Day         = "24h"
+	DurationUntilChanged = ""
+)
 
 // idURL joins path segments with each id or code path-escaped:
 // idURL("/requests/", id, "/approve").

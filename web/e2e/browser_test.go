@@ -39,6 +39,7 @@ func TestBrowser_GuardianSignUpSignOutSignIn(t *testing.T) {
 		t.Errorf("a visitor's header shows an account (%q) or a Sign out button", home.Account)
 	}
 	b.expectHTMX()
+	b.expectHeaderControlsAligned()
 	b.snap("home")
 
 	// The header's "Create account" button leads to the form.
@@ -54,7 +55,7 @@ func TestBrowser_GuardianSignUpSignOutSignIn(t *testing.T) {
 	check := b.state()
 	b.expectPage(check, "/signup", "Check your email")
 	var shown string
-	b.eval("read the address on the page", `document.querySelector("main .lead strong").innerText`, &shown)
+	b.eval("read the address on the page", `document.querySelector("main .notice strong").innerText`, &shown)
 	if shown != email {
 		t.Errorf("check-email page names %q, want %q", shown, email)
 	}
@@ -85,6 +86,8 @@ func TestBrowser_GuardianSignUpSignOutSignIn(t *testing.T) {
 		t.Errorf("role badge has class %q, want badge--guardian", badgeClass)
 	}
 	b.expectHTMX()
+	b.expectFlashIconsCentred()
+	b.expectHeaderControlsAligned()
 	b.snap("dashboard")
 
 	// Sign out with the header's button.
@@ -98,6 +101,14 @@ func TestBrowser_GuardianSignUpSignOutSignIn(t *testing.T) {
 	}
 	if out.Account != "" || out.SignOut {
 		t.Errorf("header still shows %q (sign out button: %v) after signing out", out.Account, out.SignOut)
+	}
+	b.expectFlashIconsCentred()
+	// On a page built around one narrow card the flash is no wider than it.
+	var widths struct{ Flashes, Card float64 }
+	b.eval("measure the flashes", `({Flashes: document.querySelector("#flashes").getBoundingClientRect().width,
+		Card: document.querySelector("main .auth-card").getBoundingClientRect().width})`, &widths)
+	if widths.Flashes > widths.Card+0.5 {
+		t.Errorf("on /login the flashes are %.0fpx wide, wider than the %.0fpx card", widths.Flashes, widths.Card)
 	}
 	b.snap("login")
 	// The session is really gone, not just the header: the dashboard is
@@ -201,17 +212,22 @@ func TestBrowser_PhoneLayout(t *testing.T) {
 	}
 	signIn, createAccount := `header a.nav-link[href="/login"]`, `header a.button[href="/signup"]`
 
+	heroButtons := `main .hero .button-row .button`
+
 	for _, p := range []struct {
 		path, heading string
 		status        int
 		tap           []string // must be visible without scrolling
+		absent        []string // must not be in the header at all
 		shot          string   // screenshot name; pages the flows photograph have none
 	}{
-		{"/", homeHeading, http.StatusOK, []string{signIn, createAccount}, ""},
-		{"/login", "Sign in", http.StatusOK, []string{signIn, createAccount, `main form button[type=submit]`}, ""},
-		{"/signup", "Create your guardian account", http.StatusOK, []string{signIn, createAccount}, ""},
-		{"/staff/login", "Staff sign in", http.StatusOK, []string{signIn}, "staff-login"},
-		{"/no-such-page", "Page not found", http.StatusNotFound, []string{signIn}, "404"},
+		{"/", homeHeading, http.StatusOK, []string{signIn, createAccount}, nil, ""},
+		{"/login", "Sign in", http.StatusOK, []string{signIn, createAccount, `main form button[type=submit]`}, nil, ""},
+		// Already on the sign-up form: the header does not offer it again.
+		{"/signup", "Create your guardian account", http.StatusOK, []string{signIn}, []string{createAccount}, ""},
+		// Staff sign in with their own form only: a minimal header.
+		{"/staff/login", "Staff sign in", http.StatusOK, []string{`main form button[type=submit]`}, []string{"header nav", signIn, createAccount}, "staff-login"},
+		{"/no-such-page", "Page not found", http.StatusNotFound, []string{signIn}, nil, "404"},
 	} {
 		if status := b.open(p.path); status != p.status {
 			t.Errorf("GET %s answered %d, want %d", p.path, status, p.status)
@@ -220,6 +236,22 @@ func TestBrowser_PhoneLayout(t *testing.T) {
 		fits(p.path)
 		for _, sel := range p.tap {
 			shows(p.path, sel)
+		}
+		for _, sel := range p.absent {
+			if b.has(sel) {
+				t.Errorf("%s shows %s", p.path, sel)
+			}
+		}
+		if p.path == "/" {
+			// Stacked on a phone, the hero's buttons share one width.
+			var widths []float64
+			b.eval("measure the hero buttons", `[...document.querySelectorAll("`+heroButtons+`")].map(e => e.getBoundingClientRect().width)`, &widths)
+			if len(widths) != 2 || widths[0] != widths[1] {
+				t.Errorf("the hero's buttons are %v px wide on a phone, want two of one width", widths)
+			}
+		}
+		if p.path == "/no-such-page" && b.has(".request-id") {
+			t.Errorf("a 404 shows a support reference: %q", b.text(".request-id"))
 		}
 		if p.shot != "" {
 			b.snap(p.shot)
@@ -251,6 +283,18 @@ func TestBrowser_PhoneLayout(t *testing.T) {
 	fits("the teen's home")
 	shows("the teen's home", "header .nav-link")
 	shows("the teen's home", "header form.signout button[type=submit]")
+
+	// On the narrowest phones in use (320px) the teen's nav wraps rather
+	// than cutting a link off at the edge.
+	narrowest := viewport{name: "phone-320", width: 320, height: 640, phone: true}
+	b.do("emulate a 320px phone", narrowest.emulate())
+	if o := b.measureOverflow(); !o.fits(narrowest.width) {
+		t.Errorf("the teen's home scrolls sideways at 320px: %+v", o)
+	}
+	if why := b.visibleProblem("header .nav-link"); why != "" {
+		t.Errorf("the teen's nav at 320px: %s", why)
+	}
+	b.do("restore the phone viewport", phoneNarrow.emulate())
 
 	// The probe itself must be able to fail: a 600px-wide box is overflow.
 	b.eval("add a wide box", `(() => { const d = document.createElement("div"); d.style.width = "600px"; d.style.height = "1px"; document.querySelector("main").append(d); return true })()`, new(bool))
@@ -321,14 +365,22 @@ func newApp(t *testing.T) *webtest.App {
 // service does, and returns a fresh sign-in link for them.
 func teenSigninLink(t *testing.T, app *webtest.App, id, name string) string {
 	t.Helper()
-	_, key, err := app.Store.CreateClient(t.Context(), store.NewClient{Name: "chat"})
+	// 14 years before now rather than a fixed month, so the teen stays
+	// 13–17 (supervisable) whenever the test runs.
+	return teenSigninLinkBorn(t, app, id, name, time.Now().AddDate(-14, 0, 0))
+}
+
+// teenSigninLinkBorn is teenSigninLink for a teen born in born's month.
+// Each call registers its own service client, so a test may provision
+// several teens.
+func teenSigninLinkBorn(t *testing.T, app *webtest.App, id, name string, born time.Time) string {
+	t.Helper()
+	_, key, err := app.Store.CreateClient(t.Context(), store.NewClient{Name: "chat " + id})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := app.API(t, key)
-	// 14 years before now rather than a fixed month, so the teen stays
-	// 13–17 (supervisable) whenever the test runs.
-	body := fmt.Sprintf(`{"display_name":%q,"birth_month":%q,"timezone":"Europe/London"}`, name, time.Now().AddDate(-14, 0, 0).Format("2006-01"))
+	body := fmt.Sprintf(`{"display_name":%q,"birth_month":%q,"timezone":"Europe/London"}`, name, born.Format("2006-01"))
 	if status, _, resp := api.Do(http.MethodPut, "/api/v1/teens/"+id, body); status != http.StatusCreated {
 		t.Fatalf("provisioning %s: %d %s", id, status, resp)
 	}

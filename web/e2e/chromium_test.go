@@ -520,3 +520,123 @@ func pathOf(t testing.TB, raw string) string {
 	}
 	return u.Path
 }
+
+// waitFor polls the JavaScript expression expr in the page until it is
+// truthy, failing the test with what when it is not within stepTimeout.
+// It is for changes a page makes to itself (htmx swaps), where there is no
+// navigation to wait for.
+func (b *browser) waitFor(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+expr+")", chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		b.t.Fatalf("waiting until %s: %v%s", what, err, b.where())
+	}
+}
+
+// shownJS is a JavaScript function that reports whether an element is
+// rendered with a size and visible; shared by the helpers below.
+const shownJS = `(e => { if (!e) return false; const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility === "visible"; })`
+
+// text returns the visible text of the first element sel matches, with
+// white space collapsed; "" when none matches or it is not shown. An
+// assertion on it is also an assertion that the element shows.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	q, _ := json.Marshal(sel)
+	var s string
+	b.eval("read "+sel, fmt.Sprintf(`(() => { const e = document.querySelector(%s); return %s(e) ? e.innerText.trim().replace(/\s+/g, " ") : ""; })()`, q, shownJS), &s)
+	return s
+}
+
+// texts returns the visible text of every shown element sel matches.
+func (b *browser) texts(sel string) []string {
+	b.t.Helper()
+	q, _ := json.Marshal(sel)
+	var s []string
+	b.eval("read every "+sel, fmt.Sprintf(`[...document.querySelectorAll(%s)].filter(%s).map(e => e.innerText.trim().replace(/\s+/g, " "))`, q, shownJS), &s)
+	return s
+}
+
+// has reports whether an element sel matches is on the page and shown.
+func (b *browser) has(sel string) bool {
+	b.t.Helper()
+	q, _ := json.Marshal(sel)
+	var ok bool
+	b.eval("look for "+sel, fmt.Sprintf(`[...document.querySelectorAll(%s)].some(%s)`, q, shownJS), &ok)
+	return ok
+}
+
+// bellCount reads the unread count on the header's bell: the number shown
+// on it (0 when none shows), checked against the words a screen reader
+// hears, so a count that only one of them carries fails the test.
+func (b *browser) bellCount() int {
+	b.t.Helper()
+	var got struct {
+		Shown int    `json:"shown"`
+		Label string `json:"label"`
+		Found bool   `json:"found"`
+	}
+	b.eval("read the bell", `(() => {
+		const bell = document.querySelector("header #notification-bell");
+		if (!bell) return {found: false};
+		const c = bell.querySelector(".bell-count");
+		return {found: true, shown: c && c.getBoundingClientRect().width > 0 ? parseInt(c.innerText, 10) : 0,
+			label: (bell.querySelector(".visually-hidden") || {}).textContent || ""};
+	})()`, &got)
+	if !got.Found {
+		b.t.Fatalf("no notification bell in the header%s", b.where())
+	}
+	want := "Notifications"
+	switch {
+	case got.Shown == 1:
+		want = "1 unread notification"
+	case got.Shown > 1:
+		want = fmt.Sprintf("%d unread notifications", got.Shown)
+	}
+	if strings.TrimSpace(got.Label) != want {
+		b.t.Errorf("the bell shows %d but is labelled %q, want %q", got.Shown, got.Label, want)
+	}
+	return got.Shown
+}
+
+// expectFlashIconsCentred fails the test unless each visible flash's icon is
+// centred on the first line of its message (within a pixel): an icon
+// pinned to the top of a taller line looks as if it floats above the text.
+func (b *browser) expectFlashIconsCentred() {
+	b.t.Helper()
+	var off []struct {
+		Text  string  `json:"text"`
+		Delta float64 `json:"delta"`
+	}
+	b.eval("measure the flash icons", `[...document.querySelectorAll(".flash")].filter(`+shownJS+`).map(f => {
+		const icon = f.querySelector(".icon").getBoundingClientRect();
+		const p = f.querySelector("p"), lh = parseFloat(getComputedStyle(p).lineHeight);
+		const top = p.getBoundingClientRect().top;
+		return {text: p.innerText.trim(), delta: (icon.top + icon.height / 2) - (top + lh / 2)};
+	}).filter(x => Math.abs(x.delta) > 1)`, &off)
+	for _, f := range off {
+		b.t.Errorf("the icon of flash %q is %.1fpx off the middle of its first line", f.Text, f.Delta)
+	}
+}
+
+// expectHeaderControlsAligned fails the test unless the header's nav links,
+// small buttons and bell are all the same height, and at least 44px (a
+// comfortable touch target).
+func (b *browser) expectHeaderControlsAligned() {
+	b.t.Helper()
+	var hs []struct {
+		What   string  `json:"what"`
+		Height float64 `json:"height"`
+	}
+	b.eval("measure the header controls", `[...document.querySelectorAll("header .nav-link, header .button, header .bell")].filter(`+shownJS+`).map(e =>
+		({what: e.innerText.trim() || e.id, height: e.getBoundingClientRect().height}))`, &hs)
+	if len(hs) == 0 {
+		b.t.Errorf("no header controls to measure%s", b.where())
+	}
+	for _, h := range hs {
+		if h.Height != 44 {
+			b.t.Errorf("header control %q is %.1fpx tall, want 44px like the others", h.What, h.Height)
+		}
+	}
+}
