@@ -112,6 +112,9 @@ func (h *Handlers) ErrorHandler(err error, c echo.Context) {
 		return
 	}
 	heading, message := errorPageText(status, detail)
+	if status < 500 {
+		reqID = "" // a reference only helps when something broke on our side
+	}
 	p := h.page(c, heading)
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(status)

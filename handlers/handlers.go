@@ -19,6 +19,7 @@ import (
 	"github.com/hearth-safety/hearth/models/store"
 	"github.com/hearth-safety/hearth/views"
 	"github.com/hearth-safety/hearth/web/mail"
+	"github.com/hearth-safety/hearth/web/policycache"
 	"github.com/hearth-safety/hearth/web/session"
 )
 
@@ -38,6 +39,9 @@ type Deps struct {
 	BaseURL  *url.URL
 	Dev      bool
 	Logger   *slog.Logger
+	// Policies is this node's in-memory copy of the supervised teens'
+	// rules, which answers DM checks.
+	Policies *policycache.Cache
 	// Throttle limits attempts per account (sign-in, reset) on top of the
 	// per-IP limits in front of the routes.
 	Throttle middleware.RateLimiterStore

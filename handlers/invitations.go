@@ -64,9 +64,8 @@ func (h *Handlers) InvitationLink(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/teen/invite/"+url.PathEscape(store.FormatInviteCode(code)))
 	}
 	return render(c, http.StatusOK, pages.TeenInviteCode(pages.TeenInviteCodeProps{
-		Page:  h.page(c, "You've been invited"),
-		Code:  store.FormatInviteCode(code),
-		Error: "To answer this invitation, open Hearth from your messaging app first, then enter this code.",
+		Page: h.page(c, "You've been invited"),
+		Code: store.FormatInviteCode(code),
 	}))
 }
 

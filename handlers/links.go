@@ -2,13 +2,14 @@ package handlers
 
 import (
 	"encoding/json"
-
 	"errors"
 	"fmt"
-	"github.com/a-h/templ"
 	"net/http"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/hearth-safety/hearth/models"
@@ -93,7 +94,18 @@ func (h *Handlers) DecideRequest(approve bool) echo.HandlerFunc {
 		if utf8.RuneCountInString(note) > models.MaxReasonLen {
 			return models.Invalid("note", "Keep the note to 500 characters or fewer.")
 		}
-		if err := h.Store.DecideRequest(ctx(c), actor(c), id, approve, note); err != nil {
+		// Only a loosening request's approve form carries a duration (1
+		// hour, 1 day, or until changed).
+		form, _ := c.FormParams()
+		if _, loosen := form["duration"]; loosen {
+			d, err := parseGrant(form.Get("duration"))
+			if err != nil {
+				return err
+			}
+			if err := h.Store.DecideLoosening(ctx(c), actor(c), id, approve, note, d); err != nil {
+				return err
+			}
+		} else if err := h.Store.DecideRequest(ctx(c), actor(c), id, approve, note); err != nil {
 			return err
 		}
 		if approve {
@@ -101,7 +113,15 @@ func (h *Handlers) DecideRequest(approve bool) echo.HandlerFunc {
 		} else {
 			h.Flashes.Add(c, "info", "Request declined. Your teen has been told.")
 		}
-		return redirect(c, safeNext(c.FormValue("next"), "/"))
+		next := safeNext(c.FormValue("next"), "/")
+		// Approving an end to your own supervision closes the teen's page
+		// to you: go home rather than to a page that is gone.
+		if id, err := pathIDFrom(next, "/teens/"); err == nil {
+			if _, err := h.Store.TeenForGuardian(ctx(c), actor(c), id); err != nil {
+				next = "/"
+			}
+		}
+		return redirect(c, next)
 	}
 }
 
@@ -257,11 +277,16 @@ func requestViews(rs []models.Request) []pages.RequestView {
 	out := make([]pages.RequestView, 0, len(rs))
 	for _, r := range rs {
 		title := "A request"
-		if r.Kind == models.RequestEndSupervision {
+		var changes []string
+		switch r.Kind {
+		case models.RequestEndSupervision:
 			title = "End " + r.GuardianName + "'s supervision"
+		case models.RequestLoosenPolicy:
+			title = "Looser message rules"
+			changes = requestedChanges(r)
 		}
 		rv := pages.RequestView{ID: r.ID, Kind: string(r.Kind), Title: title, TeenName: r.TeenName,
-			GuardianName: r.GuardianName, Reason: r.Reason, CreatedAt: r.CreatedAt, State: string(r.State)}
+			GuardianName: r.GuardianName, Reason: r.Reason, CreatedAt: r.CreatedAt, State: string(r.State), Changes: changes}
 		if r.LinkID != nil {
 			rv.LinkID = *r.LinkID
 		}
@@ -396,4 +421,26 @@ func (h *Handlers) renderFragment(c echo.Context, comp templ.Component) error {
 	}
 	c.SetRequest(c.Request().WithContext(views.WithCSRFToken(ctx(c), csrfToken(c))))
 	return render(c, http.StatusOK, templ.Join(comp, views.NotificationBellUpdate(unread)))
+}
+
+// requestedChanges lists, in words, what a loosening request asks for.
+func requestedChanges(r models.Request) []string {
+	var p models.LoosenPayload
+	if err := json.Unmarshal(r.Payload, &p); err != nil {
+		return nil
+	}
+	return p.Changes
+}
+
+// pathIDFrom reads the numeric ID after prefix in a local path such as
+// /teens/12 or /teens/12/messages.
+func pathIDFrom(path, prefix string) (int64, error) {
+	rest, ok := strings.CutPrefix(path, prefix)
+	if !ok {
+		return 0, models.ErrNotFound
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strconv.ParseInt(rest, 10, 64)
 }

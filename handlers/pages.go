@@ -39,6 +39,9 @@ func (h *Handlers) Home(c echo.Context) error {
 			if reqs, err := h.Store.GuardianRequests(ctx(c), actor(c), gt.Teen.ID); err == nil {
 				dt.PendingRequests = len(reqs)
 			}
+			if p, err := h.Store.TeenPolicy(ctx(c), actor(c), gt.Teen.ID); err == nil {
+				dt.RulesSummary = pages.RulesSummary(rulesForm(p), gt.Teen.DisplayName)
+			}
 		}
 		props.Teens = append(props.Teens, dt)
 	}

@@ -54,17 +54,40 @@ func (w *deleteExpiredWorker) Work(ctx context.Context, _ *river.Job[deleteExpir
 	return err
 }
 
+// revertGrantsArgs is the job that ends time-limited loosenings a guardian
+// approved ("for 1 hour"). Every minute, so an hour means an hour.
+type revertGrantsArgs struct{}
+
+func (revertGrantsArgs) Kind() string { return "revert_expired_grants" }
+
+type revertGrantsWorker struct {
+	river.WorkerDefaults[revertGrantsArgs]
+	st     *store.Store
+	logger *slog.Logger
+}
+
+func (w *revertGrantsWorker) Work(ctx context.Context, _ *river.Job[revertGrantsArgs]) error {
+	n, err := w.st.RevertExpiredGrants(ctx)
+	if n > 0 {
+		w.logger.InfoContext(ctx, "time-limited rule changes ended", "teens", n)
+	}
+	return err
+}
+
 // maintenance adds Hearth's scheduled jobs to a job configuration.
 func maintenance(cfg jobs.Config, st *store.Store, logger *slog.Logger) jobs.Config {
 	cfg.Kinds = append(cfg.Kinds,
 		jobs.WorkerKind[endAtEighteenArgs](&endAtEighteenWorker{st: st, logger: logger}),
 		jobs.WorkerKind[deleteExpiredArgs](&deleteExpiredWorker{st: st, logger: logger}),
+		jobs.WorkerKind[revertGrantsArgs](&revertGrantsWorker{st: st, logger: logger}),
 	)
 	cfg.Periodic = append(cfg.Periodic,
 		jobs.PeriodicJob{ID: "end_links_at_18", Schedule: river.PeriodicInterval(time.Hour), RunOnStart: true,
 			Args: func() (river.JobArgs, *river.InsertOpts) { return endAtEighteenArgs{}, nil }},
 		jobs.PeriodicJob{ID: "delete_expired", Schedule: river.PeriodicInterval(time.Hour), RunOnStart: true,
 			Args: func() (river.JobArgs, *river.InsertOpts) { return deleteExpiredArgs{}, nil }},
+		jobs.PeriodicJob{ID: "revert_expired_grants", Schedule: river.PeriodicInterval(time.Minute), RunOnStart: true,
+			Args: func() (river.JobArgs, *river.InsertOpts) { return revertGrantsArgs{}, nil }},
 	)
 	return cfg
 }

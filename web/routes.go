@@ -96,6 +96,8 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodGet, "/teens/:id", GuardGuardn, h.GuardianTeen, guardian)
 	add(http.MethodGet, "/teens/:id/end", GuardGuardn, h.EndLinkPage, guardian)
 	add(http.MethodPost, "/teens/:id/end", GuardGuardn, h.EndLink, guardian)
+	add(http.MethodGet, "/teens/:id/messages", GuardGuardn, h.GuardianMessages, guardian)
+	add(http.MethodPost, "/teens/:id/messages", GuardGuardn, h.SaveGuardianMessages, guardian)
 	add(http.MethodPost, "/requests/:id/approve", GuardGuardn, h.DecideRequest(true), guardian)
 	add(http.MethodPost, "/requests/:id/decline", GuardGuardn, h.DecideRequest(false), guardian)
 
@@ -112,6 +114,8 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodPost, "/teen/links/:id/end", GuardTeen, h.TeenEndLink, teen)
 	add(http.MethodPost, "/teen/links/:id/request-end", GuardTeen, h.TeenRequestEnd, teen)
 	add(http.MethodPost, "/teen/requests/:id/cancel", GuardTeen, h.TeenCancelRequest, teen)
+	add(http.MethodGet, "/teen/messages", GuardTeen, h.TeenMessages, teen)
+	add(http.MethodPost, "/teen/messages", GuardTeen, h.SaveTeenMessages, teen)
 	add(http.MethodGet, "/teen/activity", GuardTeen, h.TeenActivity, teen)
 	add(http.MethodGet, "/teen/activity.json", GuardTeen, h.TeenActivityJSON, teen)
 	add(http.MethodGet, "/teen/help", GuardTeen, h.TeenHelp, teen)
@@ -130,6 +134,9 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	// The messaging service's hook API.
 	add(http.MethodPut, "/api/v1/teens/:id", GuardClient, h.PutTeen, client)
 	add(http.MethodPost, "/api/v1/teens/:id/signin-links", GuardClient, h.CreateSigninLink, client)
+	add(http.MethodGet, "/api/v1/teens/:id/policy", GuardClient, h.TeenPolicy, client)
+	add(http.MethodPost, "/api/v1/dm/check", GuardClient, h.CheckDM, client)
+	add(http.MethodPost, "/api/v1/dm/check/batch", GuardClient, h.CheckDMBatch, client)
 
 	if cfg.Dev() && s.Mailbox != nil {
 		add(http.MethodGet, "/dev/mailbox", GuardDevOnly, h.DevMailbox, public)

@@ -24,6 +24,7 @@ import (
 	"github.com/hearth-safety/hearth/models/store"
 	"github.com/hearth-safety/hearth/web/jobs"
 	"github.com/hearth-safety/hearth/web/mail"
+	"github.com/hearth-safety/hearth/web/policycache"
 	"github.com/hearth-safety/hearth/web/session"
 )
 
@@ -42,12 +43,13 @@ type Server struct {
 }
 
 // Deps are the parts New needs from outside: the store, where mail goes,
-// and the logger.
+// the in-memory rules, and the logger.
 type Deps struct {
-	Store   *store.Store
-	Mail    handlers.Mailer
-	Mailbox *mail.DevMailbox
-	Logger  *slog.Logger
+	Store    *store.Store
+	Policies *policycache.Cache
+	Mail     handlers.Mailer
+	Mailbox  *mail.DevMailbox
+	Logger   *slog.Logger
 }
 
 // New builds the echo instance with every middleware and route.
@@ -78,6 +80,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		Flashes:  handlers.NewFlashStore(flashName, cfg.TLS(), pairs...),
 		Mail:     d.Mail,
 		Mailbox:  d.Mailbox,
+		Policies: d.Policies,
 		BaseURL:  cfg.BaseURL,
 		Dev:      cfg.Dev(),
 		Logger:   d.Logger,
@@ -217,10 +220,19 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 		}
 	}()
 	st.SetOutbox(Outbox{runner}, cfg.BaseURL.String())
+	policies, err := StartPolicies(ctx, st, 0, logger)
+	if err != nil {
+		return fmt.Errorf("load policies: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		policies.Stop(sctx)
+	}()
 	if !cfg.Dev() {
 		mailbox = nil // the dev mailbox page exists only in development
 	}
-	srv, err := New(cfg, Deps{Store: st, Mail: EmailQueue{runner}, Mailbox: mailbox, Logger: logger})
+	srv, err := New(cfg, Deps{Store: st, Policies: policies, Mail: EmailQueue{runner}, Mailbox: mailbox, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/hearth-safety/hearth/models/store/storetest"
 	"github.com/hearth-safety/hearth/web"
 	"github.com/hearth-safety/hearth/web/mail"
+	"github.com/hearth-safety/hearth/web/policycache"
 )
 
 // Mailer records the emails handlers queue, in place of the job queue.
@@ -95,6 +96,8 @@ type App struct {
 	Mail   *Mailer
 	HTTP   *httptest.Server
 	Logs   *SyncBuffer
+	// Policies is the app's in-memory copy of the rules.
+	Policies *policycache.Cache
 }
 
 // Options adjust the app.
@@ -102,6 +105,9 @@ type Options struct {
 	Dialect store.Dialect // default SQLite
 	Now     func() time.Time
 	Env     map[string]string // extra HEARTH_* settings
+	// PolicyLease overrides how long the rules copy trusts itself without
+	// a sync (default 2s), for tests of what happens when it cannot.
+	PolicyLease time.Duration
 }
 
 // New starts a Hearth on a fresh store; it stops when t ends.
@@ -127,15 +133,20 @@ func New(t testing.TB, opts Options) *App {
 	logs := &SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := &Mailer{}
-	srv, err := web.New(cfg, web.Deps{Store: st, Mail: m, Mailbox: mail.NewDevMailbox(logger), Logger: logger})
+	st.SetOutbox(m, cfg.BaseURL.String())
+	policies, err := web.StartPolicies(context.Background(), st, opts.PolicyLease, logger)
+	if err != nil {
+		t.Fatalf("load policies: %v", err)
+	}
+	t.Cleanup(func() { policies.Stop(context.Background()) })
+	srv, err := web.New(cfg, web.Deps{Store: st, Policies: policies, Mail: m, Mailbox: mail.NewDevMailbox(logger), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.SetOutbox(m, cfg.BaseURL.String())
 	ts.Config.Handler = srv.Echo
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &App{Server: srv, Store: st, Mail: m, HTTP: ts, Logs: logs}
+	return &App{Server: srv, Store: st, Mail: m, HTTP: ts, Logs: logs, Policies: policies}
 }
 
 // SyncBuffer is a goroutine-safe log sink tests can search.
@@ -225,8 +236,11 @@ func (b *Browser) Post(path string, form url.Values) *Page {
 	return b.Do(req)
 }
 
-// Submit fills the form matching sel on page p with values (keeping its
-// hidden fields, the CSRF token among them) and posts it to its action.
+// Submit posts the form matching sel on page p the way a browser would:
+// every successful control with its current value (text inputs, checked
+// boxes and radios, selected options, textareas, hidden fields such as the
+// CSRF token), then values on top. An empty value removes the field, which
+// is how a test unticks a checkbox.
 func (b *Browser) Submit(p *Page, sel string, values map[string]string) *Page {
 	b.t.Helper()
 	form := p.Doc.Find(sel).First()
@@ -234,13 +248,50 @@ func (b *Browser) Submit(p *Page, sel string, values map[string]string) *Page {
 		b.t.Fatalf("no form %q on page (status %d)", sel, p.StatusCode)
 	}
 	v := url.Values{}
-	form.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
-		n, _ := s.Attr("name")
-		val, _ := s.Attr("value")
-		v.Set(n, val)
+	form.Find("input, textarea, select").Each(func(_ int, s *goquery.Selection) {
+		name, ok := s.Attr("name")
+		if !ok || name == "" {
+			return
+		}
+		if _, disabled := s.Attr("disabled"); disabled {
+			return
+		}
+		switch goquery.NodeName(s) {
+		case "textarea":
+			v.Add(name, s.Text())
+		case "select":
+			opt := s.Find("option[selected]").First()
+			if opt.Length() == 0 {
+				opt = s.Find("option").First()
+			}
+			val, ok := opt.Attr("value")
+			if !ok {
+				val = opt.Text()
+			}
+			v.Add(name, val)
+		default:
+			typ, _ := s.Attr("type")
+			val, _ := s.Attr("value")
+			switch typ {
+			case "checkbox", "radio":
+				if _, checked := s.Attr("checked"); checked {
+					if val == "" {
+						val = "on"
+					}
+					v.Add(name, val)
+				}
+			case "submit", "button", "image", "reset", "file":
+			default:
+				v.Add(name, val)
+			}
+		}
 	})
 	for k, val := range values {
-		v.Set(k, val)
+		if val == "" {
+			v.Del(k)
+		} else {
+			v.Set(k, val)
+		}
 	}
 	action, _ := form.Attr("action")
 	if action == "" {
