@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,14 +31,35 @@ func (h *Handlers) RequireClient(next echo.HandlerFunc) echo.HandlerFunc {
 		key = strings.TrimSpace(key)
 		// Keys live in memory on a current node; a key it does not know
 		// (just created elsewhere) or a node in doubt asks the database.
+		hash := store.HashToken(key)
+		var cached *models.ServiceClient
 		if h.Policies != nil {
-			if cl, ok := h.Policies.Client(store.HashToken(key)); ok {
+			cl, ok, current := h.Policies.Client(hash)
+			if ok && current {
 				c.Set(keyClient, &cl)
 				c.Set(keyActor, models.Actor{ClientID: cl.ID})
 				return next(c)
 			}
+			if ok {
+				cached = &cl
+			}
 		}
-		cl, err := h.Store.ClientByKey(ctx(c), key)
+		lookup := ctx(c)
+		if cached != nil {
+			// With an answer in hand, don't wait long on a database that
+			// may be the very reason this node is not current.
+			var cancel context.CancelFunc
+			lookup, cancel = context.WithTimeout(lookup, 200*time.Millisecond)
+			defer cancel()
+		}
+		cl, err := h.Store.ClientByKey(lookup, key)
+		if err != nil && !errors.Is(err, models.ErrNotFound) && cached != nil {
+			// The database is unreachable and this node knew the key: let
+			// the request through to answer it the safe way (a DM check on
+			// a node that is not current holds; anything needing the
+			// database fails) rather than with an authentication error.
+			cl, err = *cached, nil
+		}
 		if errors.Is(err, models.ErrNotFound) {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hearth", error="invalid_token"`)
 			return echo.NewHTTPError(http.StatusUnauthorized, "The API key is not valid or was revoked.")

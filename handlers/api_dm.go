@@ -160,7 +160,12 @@ func (h *Handlers) decide(cx context.Context, client int64, req *dmCheck, at tim
 	if req.Context != nil {
 		pc = *req.Context
 	}
-	return policy.DecideDM(sp, rp, *req.SenderID, *req.RecipientID, &pc, at)
+	res := policy.DecideDM(sp, rp, *req.SenderID, *req.RecipientID, &pc, at)
+	// Count it for the teen whose rules decided (an in-memory increment;
+	// see package rulecounts). Hearth's own unavailable answers above are
+	// not the teen's rules at work, and are not counted.
+	h.RuleCounts.RecordDecision(client, *req.SenderID, *req.RecipientID, sp, rp, res)
+	return res
 }
 
 // hasVersion reports whether a supervised party's rules are at least min.

@@ -20,6 +20,7 @@ import (
 	"github.com/hearth-safety/hearth/views"
 	"github.com/hearth-safety/hearth/web/mail"
 	"github.com/hearth-safety/hearth/web/policycache"
+	"github.com/hearth-safety/hearth/web/rulecounts"
 	"github.com/hearth-safety/hearth/web/session"
 )
 
@@ -42,6 +43,9 @@ type Deps struct {
 	// Policies is this node's in-memory copy of the supervised teens'
 	// rules, which answers DM checks.
 	Policies *policycache.Cache
+	// RuleCounts counts what each teen's rules decide, for the "what the
+	// rules did" card; nil counts nothing.
+	RuleCounts *rulecounts.Counter
 	// Throttle limits attempts per account (sign-in, reset) on top of the
 	// per-IP limits in front of the routes.
 	Throttle middleware.RateLimiterStore

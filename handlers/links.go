@@ -44,7 +44,7 @@ func (h *Handlers) GuardianTeen(c echo.Context) error {
 	return render(c, http.StatusOK, pages.GuardianTeen(pages.GuardianTeenProps{
 		Page: h.page(c, gt.Teen.DisplayName), TeenID: id, DisplayName: gt.Teen.DisplayName, Age: gt.Teen.Age(h.Store.Now()),
 		Since: gt.Link.CreatedAt, Others: others, Requests: requestViews(reqs), Activity: activityItems(events),
-		Pagination: pagination(pg, total, fmt.Sprintf("/teens/%d", id)),
+		Pagination: pagination(pg, total, fmt.Sprintf("/teens/%d", id)), RuleCounts: h.ruleCounts(c, id, gt.Teen.DisplayName),
 	}))
 }
 

@@ -114,6 +114,11 @@ func (h *Handlers) messagesProps(c echo.Context, t models.Teen, p models.DMPolic
 		Version: p.Version, Rules: rulesForm(p), RevertAt: p.RevertAt, UpdatedAt: p.UpdatedAt, UpdatedByName: p.UpdatedByName,
 		Action: fmt.Sprintf("/teens/%d/messages", t.ID),
 	}
+	name := t.DisplayName
+	if viewer == "teen" {
+		name = "you"
+	}
+	props.RuleCounts = h.ruleCounts(c, t.ID, name)
 	if viewer == "teen" {
 		props.Action = "/teen/messages"
 		if age < 16 {

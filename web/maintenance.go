@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/models/store"
 	"github.com/hearth-safety/hearth/web/jobs"
 	"github.com/hearth-safety/hearth/web/mail"
@@ -35,7 +37,8 @@ func (w *endAtEighteenWorker) Work(ctx context.Context, _ *river.Job[endAtEighte
 }
 
 // deleteExpiredArgs is the hourly job that deletes sessions, sign-in links
-// and emailed tokens past their time.
+// and emailed tokens past their time, and daily rule counts older than
+// models.RuleCountRetentionDays.
 type deleteExpiredArgs struct{}
 
 func (deleteExpiredArgs) Kind() string { return "delete_expired" }
@@ -51,7 +54,11 @@ func (w *deleteExpiredWorker) Work(ctx context.Context, _ *river.Job[deleteExpir
 	if n > 0 {
 		w.logger.InfoContext(ctx, "deleted expired sessions and tokens", "rows", n)
 	}
-	return err
+	rc, rerr := w.st.DeleteOldRuleCounts(ctx, w.st.Now().AddDate(0, 0, -models.RuleCountRetentionDays))
+	if rc > 0 {
+		w.logger.InfoContext(ctx, "deleted old daily rule counts", "rows", rc)
+	}
+	return errors.Join(err, rerr)
 }
 
 // revertGrantsArgs is the job that ends time-limited loosenings a guardian
@@ -74,7 +81,8 @@ func (w *revertGrantsWorker) Work(ctx context.Context, _ *river.Job[revertGrants
 	return err
 }
 
-// maintenance adds Hearth's scheduled jobs to a job configuration.
+// maintenance adds Hearth's scheduled jobs, and the webhook delivery
+// worker (webhooks.go), to a job configuration.
 func maintenance(cfg jobs.Config, st *store.Store, logger *slog.Logger) jobs.Config {
 	cfg.Kinds = append(cfg.Kinds,
 		jobs.WorkerKind[endAtEighteenArgs](&endAtEighteenWorker{st: st, logger: logger}),
@@ -89,7 +97,7 @@ func maintenance(cfg jobs.Config, st *store.Store, logger *slog.Logger) jobs.Con
 		jobs.PeriodicJob{ID: "revert_expired_grants", Schedule: river.PeriodicInterval(time.Minute), RunOnStart: true,
 			Args: func() (river.JobArgs, *river.InsertOpts) { return revertGrantsArgs{}, nil }},
 	)
-	return cfg
+	return webhookJobs(cfg, st, logger)
 }
 
 // Outbox lets the store queue emails inside its own transactions, through

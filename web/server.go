@@ -25,6 +25,7 @@ import (
 	"github.com/hearth-safety/hearth/web/jobs"
 	"github.com/hearth-safety/hearth/web/mail"
 	"github.com/hearth-safety/hearth/web/policycache"
+	"github.com/hearth-safety/hearth/web/rulecounts"
 	"github.com/hearth-safety/hearth/web/session"
 )
 
@@ -47,9 +48,11 @@ type Server struct {
 type Deps struct {
 	Store    *store.Store
 	Policies *policycache.Cache
-	Mail     handlers.Mailer
-	Mailbox  *mail.DevMailbox
-	Logger   *slog.Logger
+	// RuleCounts counts DM decisions per teen and reason (nil: none).
+	RuleCounts *rulecounts.Counter
+	Mail       handlers.Mailer
+	Mailbox    *mail.DevMailbox
+	Logger     *slog.Logger
 }
 
 // New builds the echo instance with every middleware and route.
@@ -75,15 +78,16 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	sessions := session.New(d.Store, cookieName, cfg.TLS(), pairs...)
 	h := handlers.New(handlers.Deps{
-		Store:    d.Store,
-		Sessions: sessions,
-		Flashes:  handlers.NewFlashStore(flashName, cfg.TLS(), pairs...),
-		Mail:     d.Mail,
-		Mailbox:  d.Mailbox,
-		Policies: d.Policies,
-		BaseURL:  cfg.BaseURL,
-		Dev:      cfg.Dev(),
-		Logger:   d.Logger,
+		Store:      d.Store,
+		Sessions:   sessions,
+		Flashes:    handlers.NewFlashStore(flashName, cfg.TLS(), pairs...),
+		Mail:       d.Mail,
+		Mailbox:    d.Mailbox,
+		Policies:   d.Policies,
+		RuleCounts: d.RuleCounts,
+		BaseURL:    cfg.BaseURL,
+		Dev:        cfg.Dev(),
+		Logger:     d.Logger,
 		Throttle: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(12 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute,
 		}),
@@ -220,6 +224,7 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 		}
 	}()
 	st.SetOutbox(Outbox{runner}, cfg.BaseURL.String())
+	st.SetWebhookOutbox(WebhookOutbox{runner})
 	policies, err := StartPolicies(ctx, st, 0, logger)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
@@ -229,10 +234,21 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 		defer cancel()
 		policies.Stop(sctx)
 	}()
+	// Rule counts are flushed every 10 s and once more when Serve returns:
+	// this defer runs after the HTTP server has drained (so the last checks
+	// are counted) and before the database closes. Counts since the last
+	// flush are lost only if the process dies without shutting down.
+	counts := rulecounts.New(st, rulecounts.Config{Logger: logger})
+	counts.Start()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		counts.Stop(sctx)
+	}()
 	if !cfg.Dev() {
 		mailbox = nil // the dev mailbox page exists only in development
 	}
-	srv, err := New(cfg, Deps{Store: st, Policies: policies, Mail: EmailQueue{runner}, Mailbox: mailbox, Logger: logger})
+	srv, err := New(cfg, Deps{Store: st, Policies: policies, RuleCounts: counts, Mail: EmailQueue{runner}, Mailbox: mailbox, Logger: logger})
 	if err != nil {
 		return err
 	}

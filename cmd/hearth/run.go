@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -33,6 +34,11 @@ Usage:
                                      key and webhook secret once
   hearth client list                 list service clients
   hearth client revoke --name NAME   revoke a client's key, at once
+  hearth client set-webhook --name NAME --url URL
+                                     change where a client receives webhooks ("" turns them off)
+  hearth client deliveries --name NAME [--state STATE] [--limit N]
+                                     show a client's newest webhook deliveries (N up to 1000,
+                                     default 50; STATE pending, delivered, failed or expired)
   hearth demo [--force] [--api-key KEY] [--webhook-secret SECRET]
                                      fill an empty database with the demo world
   hearth help                        this text
@@ -202,7 +208,7 @@ func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
 
 func clientCmd(ctx context.Context, st *store.Store, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("client: say create, list or revoke")
+		return errors.New("client: say create, list, revoke, set-webhook or deliveries")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("client "+sub, flag.ContinueOnError)
@@ -259,6 +265,86 @@ func clientCmd(ctx context.Context, st *store.Store, args []string, stdout, stde
 		}
 		fmt.Fprintf(stdout, "Revoked %q: its key stopped working.\n", *name)
 		return nil
+	case "set-webhook":
+		hook := fs.String("url", "", `where Hearth posts signed change webhooks; "" turns them off`)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "url" })
+		if *name == "" || !given {
+			return errors.New(`client set-webhook: --name and --url are required (--url "" turns webhooks off)`)
+		}
+		err := st.SetClientWebhookURL(ctx, *name, *hook)
+		if errors.Is(err, models.ErrNotFound) {
+			return fmt.Errorf("client set-webhook: no active client named %q", *name)
+		} else if err != nil {
+			return fmt.Errorf("client set-webhook: %w", err)
+		}
+		if *hook == "" {
+			fmt.Fprintf(stdout, "Webhooks for %q are off. Deliveries still pending will fail.\n", *name)
+		} else {
+			fmt.Fprintf(stdout, "Webhooks for %q now go to %s, pending ones included.\n", *name, *hook)
+		}
+		return nil
+	case "deliveries":
+		return deliveriesCmd(ctx, st, fs, name, args, stdout)
 	}
-	return fmt.Errorf("client: unknown subcommand %q (use create, list or revoke)", sub)
+	return fmt.Errorf("client: unknown subcommand %q (use create, list, revoke, set-webhook or deliveries)", sub)
+}
+
+// deliveriesCmd prints a client's newest webhook deliveries, newest first.
+func deliveriesCmd(ctx context.Context, st *store.Store, fs *flag.FlagSet, name *string, args []string, stdout io.Writer) error {
+	stateName := fs.String("state", "", "only deliveries in this state: pending, delivered, failed or expired")
+	limit := fs.Int("limit", 50, "how many of the newest to show (1 to 1000)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return errors.New("client deliveries: --name is required")
+	}
+	f := models.WebhookFilter{ClientName: *name, Limit: *limit}
+	if *stateName != "" {
+		state, err := models.ParseWebhookState(*stateName)
+		if err != nil {
+			return errors.New("client deliveries: --state must be pending, delivered, failed or expired")
+		}
+		f.State = &state
+	}
+	if *limit < 1 || *limit > 1000 {
+		return errors.New("client deliveries: --limit must be 1 to 1000")
+	}
+	ds, err := st.WebhookDeliveries(ctx, f)
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("client deliveries: no client named %q", *name)
+	} else if err != nil {
+		return fmt.Errorf("client deliveries: %w", err)
+	}
+	if len(ds) == 0 {
+		if f.State != nil {
+			fmt.Fprintf(stdout, "No %s webhook deliveries for %q.\n", *f.State, *name)
+		} else {
+			fmt.Fprintf(stdout, "No webhook deliveries for %q yet.\n", *name)
+		}
+		return nil
+	}
+	const stamp = "2006-01-02 15:04:05Z"
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CREATED\tTYPE\tTEEN\tSTATE\tATTEMPTS\tLAST STATUS\tLAST ERROR\tNEXT ATTEMPT\tWEBHOOK ID")
+	for _, d := range ds {
+		status, next := "-", "-"
+		if d.LastStatus != nil {
+			status = strconv.Itoa(*d.LastStatus)
+		}
+		if d.NextAttemptAt != nil && d.State == models.WebhookPending {
+			next = d.NextAttemptAt.UTC().Format(stamp)
+		}
+		lastErr := d.LastError
+		if lastErr == "" {
+			lastErr = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.CreatedAt.UTC().Format(stamp), d.Type, d.TeenPlatformID,
+			d.State, d.Attempts, status, lastErr, next, d.MsgID)
+	}
+	return tw.Flush()
 }

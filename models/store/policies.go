@@ -31,6 +31,11 @@ type policyHooks struct {
 	// applied it, so that a change is answered only once no node decides by
 	// the old rules. Nil does nothing.
 	AfterPolicyCommit func(ctx context.Context, seq int64)
+
+	// webhooks queues the events clients receive about their teens' rules
+	// and supervision (webhooks.go), inside the transaction of the change.
+	// Nil records and sends none. Set with SetWebhookOutbox.
+	webhooks models.WebhookOutbox
 }
 
 // Every change that affects what a DM check must decide for a teen bumps
@@ -322,8 +327,11 @@ func syncContacts(tx *gorm.DB, teenID int64, old []contactRow, p models.DMPolicy
 //     permission is dropped, and pending loosening requests, which nobody
 //     can answer any more, are cancelled.
 //
-// Anything else changes nothing. by is who caused it, for the audit log;
-// linkID the link that started or ended, if any.
+// The first two queue a supervision.started webhook, the third a
+// supervision.ended one with the reason (queueWebhook), for the client that
+// provisioned the teen. Anything else changes nothing. by is who caused it,
+// for the audit log and the reason; linkID the link that started or ended,
+// if any.
 func (s *Store) syncSupervision(tx *gorm.DB, teen teenRow, by auditActor, linkID *int64, now time.Time) error {
 	var active int64
 	if err := tx.Model(&linkRow{}).Where("teen_id = ? AND state = ?", teen.ID, string(models.LinkActive)).Count(&active).Error; err != nil {
@@ -347,6 +355,9 @@ func (s *Store) syncSupervision(tx *gorm.DB, teen teenRow, by auditActor, linkID
 			byName: systemActor.name}, now); err != nil {
 			return err
 		}
+		if err := s.queueWebhook(tx, teen, models.WebhookSupervisionStarted, version, "", now); err != nil {
+			return err
+		}
 		if !exists {
 			// Version 1 is the documented age defaults, and the entry that
 			// made the link (invitation.accepted) records when they began.
@@ -366,6 +377,13 @@ func (s *Store) syncSupervision(tx *gorm.DB, teen teenRow, by auditActor, linkID
 			return err
 		}
 		if err := s.announce(tx, seq); err != nil {
+			return err
+		}
+		reason, err := supervisionEndReason(tx, teen, by, linkID, now)
+		if err != nil {
+			return err
+		}
+		if err := s.queueWebhook(tx, teen, models.WebhookSupervisionEnded, row.Version, reason, now); err != nil {
 			return err
 		}
 		return s.cancelLoosenRequests(tx, teen.ID, by, now)
@@ -601,7 +619,8 @@ type grant struct {
 // changeRules replaces the supervised teen's rules (row, contacts) with
 // next as by, inside tx which holds the teen's lock: next version, new seq,
 // the audit entry with before and after. It ends any time-limited
-// permission, or starts one when g is set. It returns what changed, as
+// permission, or starts one when g is set, and queues the policy.updated
+// webhook for the teen's client. It returns what changed, as
 // DescribeChanges words it. Telling people is the caller's job.
 func (s *Store) changeRules(tx *gorm.DB, teen teenRow, row policyRow, contacts []contactRow, next models.DMPolicy,
 	by auditActor, reason string, g *grant, now time.Time) ([]string, error) {
@@ -619,6 +638,11 @@ func (s *Store) changeRules(tx *gorm.DB, teen teenRow, row policyRow, contacts [
 		Action: models.ActionPolicyChanged, Reason: reason,
 		Before: auditRules(cur, row.Version), After: auditRules(next, w.version)}); err != nil {
 		return nil, err
+	}
+	if row.Supervised {
+		if err := s.queueWebhook(tx, teen, models.WebhookPolicyUpdated, w.version, "", now); err != nil {
+			return nil, err
+		}
 	}
 	return models.DescribeChanges(cur, next), nil
 }

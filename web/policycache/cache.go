@@ -277,16 +277,17 @@ func (c *Cache) Lookup(client int64, id string) *Entry {
 	return e
 }
 
-// Client returns the active client whose key hashes to keyHash, when the
-// copy is current; ok is false when unknown or when the caller should ask
-// the database instead.
-func (c *Cache) Client(keyHash string) (models.ServiceClient, bool) {
+// Client returns the active client whose key hashes to keyHash as of the
+// last sync, and whether that copy is current. A caller holding a stale
+// answer should ask the database, and fall back on it only to fail
+// closed.
+func (c *Cache) Client(keyHash string) (cl models.ServiceClient, ok, current bool) {
 	m := c.clients.Load()
-	if m == nil || !c.Current() {
-		return models.ServiceClient{}, false
+	if m == nil {
+		return models.ServiceClient{}, false, false
 	}
-	cl, ok := (*m)[keyHash]
-	return cl, ok
+	cl, ok = (*m)[keyHash]
+	return cl, ok, c.Current()
 }
 
 // Len reports how many supervised teens are loaded.

@@ -63,7 +63,7 @@ func TestCache_LoadsAndFollowsChanges(t *testing.T) {
 		if !a.Current() {
 			t.Fatal("a freshly synced cache is not current")
 		}
-		if _, ok := a.Client(cl.KeyHash); !ok {
+		if _, ok, current := a.Client(cl.KeyHash); !ok || !current {
 			t.Fatal("the client's key is not cached")
 		}
 

@@ -26,6 +26,7 @@ import (
 	"github.com/hearth-safety/hearth/web"
 	"github.com/hearth-safety/hearth/web/mail"
 	"github.com/hearth-safety/hearth/web/policycache"
+	"github.com/hearth-safety/hearth/web/rulecounts"
 )
 
 // Mailer records the emails handlers queue, in place of the job queue.
@@ -98,6 +99,18 @@ type App struct {
 	Logs   *SyncBuffer
 	// Policies is the app's in-memory copy of the rules.
 	Policies *policycache.Cache
+	// RuleCounts counts the app's DM decisions; it flushes every 10 s and
+	// when the test ends, and FlushRuleCounts flushes now.
+	RuleCounts *rulecounts.Counter
+}
+
+// FlushRuleCounts moves the DM decisions counted so far to the store, so
+// that pages show them at once.
+func (a *App) FlushRuleCounts(t testing.TB) {
+	t.Helper()
+	if err := a.RuleCounts.Flush(context.Background()); err != nil {
+		t.Fatalf("flush rule counts: %v", err)
+	}
 }
 
 // Options adjust the app.
@@ -139,14 +152,17 @@ func New(t testing.TB, opts Options) *App {
 		t.Fatalf("load policies: %v", err)
 	}
 	t.Cleanup(func() { policies.Stop(context.Background()) })
-	srv, err := web.New(cfg, web.Deps{Store: st, Policies: policies, Mail: m, Mailbox: mail.NewDevMailbox(logger), Logger: logger})
+	counts := rulecounts.New(st, rulecounts.Config{Now: opts.Now, Logger: logger})
+	counts.Start()
+	t.Cleanup(func() { counts.Stop(context.Background()) }) // after the server closes, before the store
+	srv, err := web.New(cfg, web.Deps{Store: st, Policies: policies, RuleCounts: counts, Mail: m, Mailbox: mail.NewDevMailbox(logger), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = srv.Echo
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &App{Server: srv, Store: st, Mail: m, HTTP: ts, Logs: logs, Policies: policies}
+	return &App{Server: srv, Store: st, Mail: m, HTTP: ts, Logs: logs, Policies: policies, RuleCounts: counts}
 }
 
 // SyncBuffer is a goroutine-safe log sink tests can search.
