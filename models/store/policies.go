@@ -1124,6 +1124,16 @@ func (s *Store) RegisterNode(ctx context.Context, id string) error {
 		return models.Invalid("node", "A node needs an id of 1 to 200 characters.")
 	}
 	now := s.stamp()
+	if s.dialect == Postgres {
+		// The database's clock, like NodeHeartbeat's (see LiveNodesWithin).
+		return s.tx(ctx, func(tx *gorm.DB) error {
+			if err := tx.Exec("DELETE FROM cluster_nodes WHERE heartbeat_at < clock_timestamp() - interval '24 hours'").Error; err != nil {
+				return err
+			}
+			return tx.Exec(`INSERT INTO cluster_nodes (id, applied_seq, heartbeat_at, started_at) VALUES (?, 0, clock_timestamp(), clock_timestamp())
+				ON CONFLICT (id) DO UPDATE SET applied_seq = 0, heartbeat_at = excluded.heartbeat_at, started_at = excluded.started_at`, id).Error
+		})
+	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec("DELETE FROM cluster_nodes WHERE heartbeat_at < ?", now.Add(-24*time.Hour)).Error; err != nil {
 			return err
@@ -1138,14 +1148,41 @@ func (s *Store) RegisterNode(ctx context.Context, id string) error {
 // change up to appliedSeq. The recorded applied_seq never goes down, so a
 // late heartbeat cannot undo a newer one. An unknown id is registered.
 func (s *Store) NodeHeartbeat(ctx context.Context, id string, appliedSeq int64) error {
-	greatest := "MAX"
+	greatest, now := "MAX", "?"
+	args := []any{id, appliedSeq}
 	if s.dialect == Postgres {
-		greatest = "GREATEST"
+		// Heartbeats are stamped with the database's clock, and
+		// LiveNodesWithin compares with the same clock, so skew between
+		// the nodes' own clocks cannot make a writer stop waiting early.
+		greatest, now = "GREATEST", "clock_timestamp()"
+	} else {
+		args = append(args, s.stamp())
 	}
-	now := s.stamp()
-	return mapErr(s.db.WithContext(ctx).Exec(`INSERT INTO cluster_nodes (id, applied_seq, heartbeat_at, started_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET applied_seq = `+greatest+`(cluster_nodes.applied_seq, excluded.applied_seq),
-		heartbeat_at = excluded.heartbeat_at`, id, appliedSeq, now, now).Error)
+	q := `INSERT INTO cluster_nodes (id, applied_seq, heartbeat_at, started_at) VALUES (?, ?, ` + now + `, ` + now + `)
+		ON CONFLICT (id) DO UPDATE SET applied_seq = ` + greatest + `(cluster_nodes.applied_seq, excluded.applied_seq),
+		heartbeat_at = excluded.heartbeat_at`
+	if s.dialect != Postgres {
+		args = append(args, args[2])
+	}
+	return mapErr(s.db.WithContext(ctx).Exec(q, args...).Error)
+}
+
+// LiveNodesWithin returns the ids of the nodes that heartbeated within the
+// last lease and have not applied seq yet: those a writer of change seq
+// must still wait for. On Postgres "within the last lease" is measured by
+// the database's clock, the same clock that stamped the heartbeats.
+func (s *Store) LiveNodesWithin(ctx context.Context, seq int64, lease time.Duration) ([]string, error) {
+	if s.dialect != Postgres {
+		return s.LiveNodesBehind(ctx, seq, s.now().Add(-lease))
+	}
+	var ids []string
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM cluster_nodes
+		WHERE heartbeat_at >= clock_timestamp() - make_interval(secs => ?) AND applied_seq < ? ORDER BY id`,
+		lease.Seconds(), seq).Scan(&ids).Error
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, err
 }
 
 // LiveNodesBehind returns the ids of the nodes that are live (a heartbeat

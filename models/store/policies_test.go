@@ -859,6 +859,26 @@ func TestStore_ClusterNodes(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if s.Dialect() == store.Postgres {
+			// Heartbeats carry the database's clock here, so liveness is
+			// measured by it too; the fake clock plays no part.
+			within := func(seq int64, lease time.Duration, want ...string) {
+				t.Helper()
+				got, err := s.LiveNodesWithin(ctx, seq, lease)
+				if err != nil || !slices.Equal(got, append([]string{}, want...)) {
+					t.Errorf("LiveNodesWithin(%d, %s) = %v, %v; want %v", seq, lease, got, err, want)
+				}
+			}
+			s.NodeHeartbeat(ctx, "a", 5)
+			s.NodeHeartbeat(ctx, "a", 3) // late, must not lower it
+			within(5, time.Hour, "b")
+			within(6, time.Hour, "a", "b")
+			time.Sleep(300 * time.Millisecond)
+			s.NodeHeartbeat(ctx, "b", 5)
+			within(6, 200*time.Millisecond, "b") // a has been silent longer than that
+			within(5, 200*time.Millisecond)
+			return
+		}
 		behind(t, 1, t0, "a", "b")
 		if err := s.NodeHeartbeat(ctx, "a", 5); err != nil {
 			t.Fatal(err)

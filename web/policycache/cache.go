@@ -43,7 +43,7 @@ type Source interface {
 	PolicySnapshots(ctx context.Context, afterSeq int64) ([]models.PolicySnapshot, int64, error)
 	RegisterNode(ctx context.Context, id string) error
 	NodeHeartbeat(ctx context.Context, id string, appliedSeq int64) error
-	LiveNodesBehind(ctx context.Context, seq int64, liveSince time.Time) ([]string, error)
+	LiveNodesWithin(ctx context.Context, seq int64, lease time.Duration) ([]string, error)
 	RemoveNode(ctx context.Context, id string) error
 	ActiveClients(ctx context.Context) ([]models.ServiceClient, error)
 }
@@ -323,7 +323,7 @@ func (c *Cache) AwaitApplied(ctx context.Context, seq int64, committed time.Time
 	deadline := committed.Add(c.cfg.Lease)
 	wait := 5 * time.Millisecond
 	for {
-		behind, err := c.src.LiveNodesBehind(ctx, seq, c.cfg.Now().Add(-c.cfg.Lease))
+		behind, err := c.src.LiveNodesWithin(ctx, seq, c.cfg.Lease)
 		if err == nil && len(behind) == 0 {
 			return nil
 		}
