@@ -20,6 +20,15 @@ var demoAccounts = []store.NewUser{
 	{Email: "support@example.com", Name: "Sasha Support", Password: "demo-support-pass", Role: models.RoleLead},
 }
 
+// loadGuardian supervises the teens of `hearth demo --teens N`, so that
+// load tests have N supervised teens without touching the documented
+// demo families.
+var loadGuardian = store.NewUser{Email: "load@example.com", Name: "Load Test Guardian", Password: "demo-load-pass", Role: models.RoleGuardian}
+
+// loadTeenPrefix starts the platform IDs of the load-test teens:
+// tk_load_000001, tk_load_000002, …
+const loadTeenPrefix = "tk_load_"
+
 // demoTeens are the documented demo teens with their ages today.
 var demoTeens = []struct {
 	ID, Name, Zone string
@@ -44,7 +53,7 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 	force := fs.Bool("force", false, "seed even though the database already has data (existing demo records are reused)")
 	apiKey := fs.String("api-key", "", "use this API key for the demo client (32+ characters of A-Z a-z 0-9 _)")
 	secret := fs.String("webhook-secret", "", "use this webhook secret (whsec_ and base64 of 24–64 bytes)")
-	extra := fs.Int("teens", 0, "also provision N more teens (for load tests)")
+	extra := fs.Int("teens", 0, "also add N supervised teens tk_load_000001… for load tests, each linked to "+loadGuardian.Email+" with the age-default rules")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,17 +127,8 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 	}
 
 	if *extra > 0 {
-		fmt.Fprintf(stdout, "Provisioning %d more teens…\n", *extra)
-		zones := []string{"Europe/London", "America/New_York", "Asia/Tokyo", "Europe/Berlin", "Australia/Sydney"}
-		for i := range *extra {
-			id := fmt.Sprintf("tk_load_%06d", i+1)
-			if _, _, err := st.UpsertTeen(ctx, client.ID, id, store.TeenInput{DisplayName: fmt.Sprintf("Teen %d", i+1),
-				BirthMonth: birthMonthForAge(now, 13+i%5), TimeZone: zones[i%len(zones)]}); err != nil {
-				return fmt.Errorf("demo: provision %s: %w", id, err)
-			}
-			if (i+1)%10000 == 0 {
-				fmt.Fprintf(stdout, "  %d of %d\n", i+1, *extra)
-			}
+		if err := demoLoadTeens(ctx, st, client.ID, *extra, stdout); err != nil {
+			return err
 		}
 	}
 
@@ -198,4 +198,40 @@ func demoLinks(ctx context.Context, st *store.Store, clientID int64, stdout io.W
 	}
 	fmt.Fprintln(stdout, "  Priya Parent invited Sam (not accepted yet)")
 	return code, nil
+}
+
+// demoLoadTeens adds n supervised teens for load tests (--teens N): each
+// linked to loadGuardian (created here when missing) with the age-default
+// rules, written in bulk by store.SeedSupervisedTeens (see there for what
+// it does and does not write). Teens that exist already are kept as they
+// are, so --force completes an interrupted run.
+func demoLoadTeens(ctx context.Context, st *store.Store, clientID int64, n int, stdout io.Writer) error {
+	g, err := st.CreateUser(ctx, loadGuardian)
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		if g, err = st.UserByEmail(ctx, loadGuardian.Email); err != nil {
+			return fmt.Errorf("demo: %s: %w", loadGuardian.Email, err)
+		}
+		fmt.Fprintf(stdout, "  %s exists already, kept\n", loadGuardian.Email)
+	case err != nil:
+		return fmt.Errorf("demo: create %s: %w", loadGuardian.Email, err)
+	default:
+		fmt.Fprintf(stdout, "  %-22s %-20s %s (supervises the load-test teens)\n", loadGuardian.Email, loadGuardian.Password, loadGuardian.Role.Label())
+	}
+	fmt.Fprintf(stdout, "Seeding %d supervised teens (%s to %s), supervised by %s…\n",
+		n, store.SeedPlatformID(loadTeenPrefix, 1), store.SeedPlatformID(loadTeenPrefix, n), loadGuardian.Email)
+	started := time.Now()
+	const every = 10_000
+	next := every
+	err = st.SeedSupervisedTeens(ctx, clientID, g.ID, loadTeenPrefix, n, func(done int) {
+		for done >= next && next < n {
+			fmt.Fprintf(stdout, "  seeded %d of %d supervised teens\n", next, n)
+			next += every
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(stdout, "  seeded %d of %d supervised teens in %s\n", n, n, time.Since(started).Round(time.Millisecond))
+	return nil
 }

@@ -39,8 +39,9 @@ Usage:
   hearth client deliveries --name NAME [--state STATE] [--limit N]
                                      show a client's newest webhook deliveries (N up to 1000,
                                      default 50; STATE pending, delivered, failed or expired)
-  hearth demo [--force] [--api-key KEY] [--webhook-secret SECRET]
-                                     fill an empty database with the demo world
+  hearth demo [--force] [--api-key KEY] [--webhook-secret SECRET] [--teens N]
+                                     fill an empty database with the demo world;
+                                     --teens N adds N supervised teens for load tests
   hearth help                        this text
 
 Configuration comes from HEARTH_* environment variables:
