@@ -114,6 +114,8 @@ func TestDMCheck_BadInput(t *testing.T) {
 	}{
 		{"text_field", "/api/v1/dm/check", `{"sender_id":"a","recipient_id":"tk_maya","text":"hi"}`, 422, "text"},
 		{"content_in_context", "/api/v1/dm/check", `{"sender_id":"a","recipient_id":"tk_maya","context":{"content":"x"}}`, 422, "content"},
+		{"field_name_in_other_case", "/api/v1/dm/check", `{"Sender_ID":"a","recipient_id":"tk_maya"}`, 422, "Sender_ID"},
+		{"duplicate_field", "/api/v1/dm/check", `{"sender_id":"a","sender_id":"b","recipient_id":"tk_maya"}`, 400, ""},
 		{"body_field", "/api/v1/dm/check", `{"sender_id":"a","recipient_id":"tk_maya","body":"x"}`, 422, "body"},
 		{"wrong_type", "/api/v1/dm/check", `{"sender_id":"a","recipient_id":"tk_maya","context":{"mutual_follow":"yes"}}`, 422, "context.mutual_follow"},
 		{"missing_ids", "/api/v1/dm/check", `{}`, 422, "sender_id"},
