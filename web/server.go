@@ -97,7 +97,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 
 	m := newMetrics(reg)
 	e.Use(
-		middleware.RequestID(),
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: requestIDs()}),
 		securityHeaders(cfg.TLS()),
 		requestLogger(d.Logger),
 		m.middleware,
