@@ -63,7 +63,14 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 
 	add := func(method, path string, g Guard, fn echo.HandlerFunc, mw []echo.MiddlewareFunc) {
 		s.RouteGuards[method+" "+path] = g
-		e.Add(method, path, fn, mw...)
+		// Compose the route's middleware once, here: echo would wrap the
+		// handler in it again on every request, which the DM check pays
+		// thousands of times a second. Same order as echo's own.
+		h := fn
+		for i := len(mw) - 1; i >= 0; i-- {
+			h = mw[i](h)
+		}
+		e.Add(method, path, h)
 	}
 
 	// Probes and assets.
