@@ -11,7 +11,6 @@ import (
 
 	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/policy"
-	"github.com/hearth-safety/hearth/web/policycache"
 )
 
 // MaxBatch is the most checks one batch request may carry.
@@ -163,8 +162,9 @@ func (h *Handlers) decide(cx context.Context, client int64, req *dmCheck, at tim
 	if at.IsZero() {
 		at = time.Now()
 	}
-	sender, recipient := cache.Lookup(client, *req.SenderID), cache.Lookup(client, *req.RecipientID)
-	if req.MinPolicyVersion != nil && *req.MinPolicyVersion > 0 && !hasVersion(sender, recipient, *req.MinPolicyVersion) {
+	var sp, rp policy.Policy
+	sOK, rOK := cache.LookupInto(client, *req.SenderID, &sp), cache.LookupInto(client, *req.RecipientID, &rp)
+	if req.MinPolicyVersion != nil && *req.MinPolicyVersion > 0 && !hasVersion(sOK, &sp, rOK, &rp, *req.MinPolicyVersion) {
 		// The caller knows of a newer version than this node has applied:
 		// catch up once, briefly. A sync that succeeds has applied every
 		// committed change, so whatever it finds is the truth; one that
@@ -175,35 +175,30 @@ func (h *Handlers) decide(cx context.Context, client int64, req *dmCheck, at tim
 		if err != nil {
 			return unavailable()
 		}
-		sender, recipient = cache.Lookup(client, *req.SenderID), cache.Lookup(client, *req.RecipientID)
+		sOK, rOK = cache.LookupInto(client, *req.SenderID, &sp), cache.LookupInto(client, *req.RecipientID, &rp)
 	}
-	var sp, rp *policy.Policy
-	if sender != nil {
-		sp = &sender.Policy
+	var sender, recipient *policy.Policy
+	if sOK {
+		sender = &sp
 	}
-	if recipient != nil {
-		rp = &recipient.Policy
+	if rOK {
+		recipient = &rp
 	}
 	var pc policy.Context
 	if req.Context != nil {
 		pc = *req.Context
 	}
-	res := policy.DecideDM(sp, rp, *req.SenderID, *req.RecipientID, &pc, at)
+	res := policy.DecideDM(sender, recipient, *req.SenderID, *req.RecipientID, &pc, at)
 	// Count it for the teen whose rules decided (an in-memory increment;
 	// see package rulecounts). Hearth's own unavailable answers above are
 	// not the teen's rules at work, and are not counted.
-	h.RuleCounts.RecordDecision(client, *req.SenderID, *req.RecipientID, sp, rp, res)
+	h.RuleCounts.RecordDecision(client, *req.SenderID, *req.RecipientID, sender, recipient, res)
 	return res
 }
 
 // hasVersion reports whether a supervised party's rules are at least min.
-func hasVersion(a, b *policycache.Entry, min int64) bool {
-	for _, e := range []*policycache.Entry{a, b} {
-		if e != nil && e.Policy.Version >= min {
-			return true
-		}
-	}
-	return false
+func hasVersion(sOK bool, s *policy.Policy, rOK bool, r *policy.Policy, min int64) bool {
+	return sOK && s.Version >= min || rOK && r.Version >= min
 }
 
 // PolicyResponse is GET /api/v1/teens/{id}/policy: the teen's effective

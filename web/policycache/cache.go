@@ -77,7 +77,7 @@ const shardCount = 64
 
 type shard struct {
 	mu sync.RWMutex
-	m  map[key]*Entry
+	t  table
 }
 
 // Cache is one node's in-memory copy of the supervised teens' rules.
@@ -96,8 +96,7 @@ type Cache struct {
 	lastSync atomic.Pointer[time.Time]
 	syncMu   sync.Mutex
 
-	locMu sync.Mutex
-	locs  map[string]*time.Location
+	zones zones
 
 	stop chan struct{}
 	done chan struct{}
@@ -120,9 +119,9 @@ func New(src Source, cfg Config) *Cache {
 	b := make([]byte, 8)
 	rand.Read(b)
 	c := &Cache{src: src, cfg: cfg, nodeID: hex.EncodeToString(b), seed: maphash.MakeSeed(),
-		locs: map[string]*time.Location{}, stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{})}
 	for i := range c.shards {
-		c.shards[i].m = map[key]*Entry{}
+		c.shards[i].t = newTable()
 	}
 	return c
 }
@@ -217,46 +216,41 @@ func (c *Cache) Sync(ctx context.Context) error {
 }
 
 func (c *Cache) apply(s *models.PolicySnapshot) {
-	k := key{s.ClientID, s.PlatformUserID}
-	sh := c.shard(k)
+	h := hashKey(c.seed, s.ClientID, s.PlatformUserID)
+	sh := &c.shards[h%shardCount]
 	if !s.Supervised {
 		sh.mu.Lock()
-		delete(sh.m, k)
+		sh.t.remove(h, s.ClientID, s.PlatformUserID)
+		sh.t.compact(c.seed)
 		sh.mu.Unlock()
 		return
 	}
-	e := &Entry{Policy: s.Policy.Engine(c.location(s.TimeZone))}
-	if len(e.Policy.Approved) == 0 {
-		e.Policy.Approved = nil // a nil map reads fine and saves memory per teen
+	p := &s.Policy
+	r := record{version: p.Version, minAge: int32(p.MinSenderAccountAgeDays), quietStart: p.QuietStart, quietEnd: p.QuietEnd,
+		loc: c.zones.id(s.TimeZone), audience: p.Audience}
+	for _, f := range []struct {
+		on   bool
+		flag uint8
+	}{{p.QuietEnabled, flagQuiet}, {p.QuietApprovedExempt, flagApprovedExempt}, {p.BlockAdultStrangers, flagBlockAdults}, {p.MediaFriendsOnly, flagMediaFriends}} {
+		if f.on {
+			r.flags |= f.flag
+		}
 	}
-	if len(e.Policy.Blocked) == 0 {
-		e.Policy.Blocked = nil
+	var cs *contactSet
+	if len(p.Approved) > 0 || len(p.Blocked) > 0 {
+		e := p.Engine(nil)
+		cs = &contactSet{approved: e.Approved, blocked: e.Blocked}
+		if len(cs.approved) == 0 {
+			cs.approved = nil
+		}
+		if len(cs.blocked) == 0 {
+			cs.blocked = nil
+		}
 	}
 	sh.mu.Lock()
-	sh.m[k] = e
+	sh.t.put(h, s.ClientID, s.PlatformUserID, r, cs)
+	sh.t.compact(c.seed)
 	sh.mu.Unlock()
-}
-
-// location loads each zone once: LoadLocation reads the tz database.
-func (c *Cache) location(tz string) *time.Location {
-	c.locMu.Lock()
-	defer c.locMu.Unlock()
-	if l, ok := c.locs[tz]; ok {
-		return l
-	}
-	l, err := time.LoadLocation(tz)
-	if err != nil {
-		l = time.UTC
-	}
-	c.locs[tz] = l
-	return l
-}
-
-func (c *Cache) shard(k key) *shard {
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	h.WriteString(k.id)
-	return &c.shards[(h.Sum64()^uint64(k.client))%shardCount]
 }
 
 // Current reports whether the copy may be used to decide: its last
@@ -266,15 +260,45 @@ func (c *Cache) Current() bool {
 	return last != nil && c.cfg.Now().Sub(*last) < c.cfg.Lease
 }
 
-// Lookup returns the rules of the teen the client knows as id, or nil when
-// Hearth does not supervise them. The entry is shared and read-only.
-func (c *Cache) Lookup(client int64, id string) *Entry {
-	k := key{client, id}
-	sh := c.shard(k)
+// LookupInto fills dst with the rules of the teen the client knows as id
+// and reports true, or reports false when Hearth does not supervise them.
+// It allocates nothing: dst is the caller's.
+func (c *Cache) LookupInto(client int64, id string, dst *policy.Policy) bool {
+	h := hashKey(c.seed, client, id)
+	sh := &c.shards[h%shardCount]
 	sh.mu.RLock()
-	e := sh.m[k]
-	sh.mu.RUnlock()
-	return e
+	defer sh.mu.RUnlock()
+	i := sh.t.find(h, client, id)
+	if i < 0 {
+		return false
+	}
+	r := &sh.t.recs[i]
+	*dst = policy.Policy{
+		Version:  r.version,
+		Audience: r.audience,
+		Quiet: policy.QuietHours{Enabled: r.flags&flagQuiet != 0, Start: r.quietStart, End: r.quietEnd,
+			ApprovedExempt: r.flags&flagApprovedExempt != 0},
+		Location:                c.zones.at(r.loc),
+		BlockAdultStrangers:     r.flags&flagBlockAdults != 0,
+		MediaFriendsOnly:        r.flags&flagMediaFriends != 0,
+		MinSenderAccountAgeDays: int(r.minAge),
+	}
+	if r.contacts >= 0 {
+		cs := &sh.t.contacts[r.contacts]
+		dst.Approved, dst.Blocked = cs.approved, cs.blocked
+	}
+	return true
+}
+
+// Lookup returns the rules of the teen the client knows as id, or nil when
+// Hearth does not supervise them. It allocates; the DM check uses
+// LookupInto.
+func (c *Cache) Lookup(client int64, id string) *Entry {
+	var e Entry
+	if !c.LookupInto(client, id, &e.Policy) {
+		return nil
+	}
+	return &e
 }
 
 // Client returns the active client whose key hashes to keyHash as of the
@@ -295,7 +319,7 @@ func (c *Cache) Len() int {
 	n := 0
 	for i := range c.shards {
 		c.shards[i].mu.RLock()
-		n += len(c.shards[i].m)
+		n += c.shards[i].t.len()
 		c.shards[i].mu.RUnlock()
 	}
 	return n
