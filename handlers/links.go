@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hearth-safety/hearth/models"
+	"github.com/hearth-safety/hearth/models/store"
 	"github.com/hearth-safety/hearth/views"
 	"github.com/hearth-safety/hearth/views/pages"
 )
@@ -20,14 +21,11 @@ import (
 // GuardianTeen is a supervised teen's page for their guardian: the link,
 // the other guardians, requests waiting for an answer and the activity log.
 func (h *Handlers) GuardianTeen(c echo.Context) error {
-	id, err := pathID(c, "id")
+	gt, err := h.guardianTeen(c)
 	if err != nil {
 		return err
 	}
-	gt, err := h.Store.TeenForGuardian(ctx(c), actor(c), id)
-	if err != nil {
-		return err
-	}
+	id := gt.Teen.ID
 	reqs, err := h.Store.GuardianRequests(ctx(c), actor(c), id)
 	if err != nil {
 		return err
@@ -50,27 +48,21 @@ func (h *Handlers) GuardianTeen(c echo.Context) error {
 
 // EndLinkPage asks a guardian to confirm ending their supervision.
 func (h *Handlers) EndLinkPage(c echo.Context) error {
-	id, err := pathID(c, "id")
+	gt, err := h.guardianTeen(c)
 	if err != nil {
 		return err
 	}
-	gt, err := h.Store.TeenForGuardian(ctx(c), actor(c), id)
-	if err != nil {
-		return err
-	}
+	id := gt.Teen.ID
 	return render(c, http.StatusOK, pages.EndLinkConfirm(pages.EndLinkConfirmProps{Page: h.page(c, "End supervision"), TeenID: id, DisplayName: gt.Teen.DisplayName}))
 }
 
 // EndLink ends the guardian's own supervision of a teen.
 func (h *Handlers) EndLink(c echo.Context) error {
-	id, err := pathID(c, "id")
+	gt, err := h.guardianTeen(c)
 	if err != nil {
 		return err
 	}
-	gt, err := h.Store.TeenForGuardian(ctx(c), actor(c), id)
-	if err != nil {
-		return err
-	}
+	id := gt.Teen.ID
 	reason := trimmed(c.FormValue("reason"))
 	if utf8.RuneCountInString(reason) > models.MaxReasonLen {
 		return render(c, http.StatusUnprocessableEntity, pages.EndLinkConfirm(pages.EndLinkConfirmProps{Page: h.page(c, "End supervision"), TeenID: id,
@@ -443,4 +435,14 @@ func pathIDFrom(path, prefix string) (int64, error) {
 		rest = rest[:i]
 	}
 	return strconv.ParseInt(rest, 10, 64)
+}
+
+// guardianTeen is the teen named by the :id in the path, for a guardian
+// with an active link to them; anyone else gets models.ErrNotFound.
+func (h *Handlers) guardianTeen(c echo.Context) (store.GuardianTeen, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return store.GuardianTeen{}, err
+	}
+	return h.Store.TeenForGuardian(ctx(c), actor(c), id)
 }

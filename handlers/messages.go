@@ -139,14 +139,11 @@ func (h *Handlers) messagesProps(c echo.Context, t models.Teen, p models.DMPolic
 
 // GuardianMessages shows a teen's DM rules to their guardian, editable.
 func (h *Handlers) GuardianMessages(c echo.Context) error {
-	id, err := pathID(c, "id")
+	gt, err := h.guardianTeen(c)
 	if err != nil {
 		return err
 	}
-	gt, err := h.Store.TeenForGuardian(ctx(c), actor(c), id)
-	if err != nil {
-		return err
-	}
+	id := gt.Teen.ID
 	p, err := h.Store.TeenPolicy(ctx(c), actor(c), id)
 	if err != nil {
 		return err
@@ -157,14 +154,11 @@ func (h *Handlers) GuardianMessages(c echo.Context) error {
 // SaveGuardianMessages saves a guardian's change to the rules. It takes
 // effect on every node before this answer is sent.
 func (h *Handlers) SaveGuardianMessages(c echo.Context) error {
-	id, err := pathID(c, "id")
+	gt, err := h.guardianTeen(c)
 	if err != nil {
 		return err
 	}
-	gt, err := h.Store.TeenForGuardian(ctx(c), actor(c), id)
-	if err != nil {
-		return err
-	}
+	id := gt.Teen.ID
 	return h.saveRules(c, gt.Teen, "guardian", fmt.Sprintf("/teens/%d/messages", id))
 }
 
