@@ -12,3 +12,11 @@ import (
 type EmailOutbox interface {
 	EnqueueEmail(ctx context.Context, tx *sql.Tx, to, subject, text string) error
 }
+
+// AlertNotifier is told, inside the transaction that stored them, which
+// alerts are new or grew (a burst got another event), so the emails they
+// call for are queued only if they commit and never lost to a crash after.
+// It decides who is emailed and when; the store only reports.
+type AlertNotifier interface {
+	AlertsStored(ctx context.Context, tx *sql.Tx, alertIDs []int64) error
+}

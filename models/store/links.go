@@ -22,8 +22,9 @@ import (
 // embedded in Store, so its exported hooks read as Store fields
 // (s.OnLinkCreated). Set them once at start, before serving.
 type linking struct {
-	outbox  models.EmailOutbox
-	baseURL string
+	outbox   models.EmailOutbox
+	notifier models.AlertNotifier
+	baseURL  string
 
 	// OnLinkCreated runs inside the transaction that accepts an invitation,
 	// after the link exists and before anyone is told, so the teen's first
@@ -47,6 +48,11 @@ func (s *Store) SetOutbox(o models.EmailOutbox, baseURL string) {
 	s.outbox = o
 	s.baseURL = strings.TrimRight(baseURL, "/")
 }
+
+// SetAlertNotifier makes the store tell n, inside the transaction that
+// stores them, which alerts are new or grew. Without one, alerts are stored
+// and shown but nobody is emailed.
+func (s *Store) SetAlertNotifier(n models.AlertNotifier) { s.notifier = n }
 
 // stamp is the store's clock cut to microseconds, the precision Postgres
 // keeps. Every time this file family writes goes through it, so a value
