@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -155,6 +156,14 @@ func (h *Handlers) TeenEndLink(c echo.Context) error {
 		return err
 	}
 	if c.FormValue("confirm") != "yes" {
+		// Someone else's link is not found, confirmed or not.
+		links, err := h.Store.TeenGuardians(ctx(c), actor(c))
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(links, func(l models.Link) bool { return l.ID == id }) {
+			return models.ErrNotFound
+		}
 		h.Flashes.Add(c, "error", "Tick the box to confirm you want to end this supervision.")
 		return redirect(c, "/teen/supervision")
 	}
