@@ -38,8 +38,8 @@ func (h *Handlers) AlertPrefsPage(c echo.Context) error {
 }
 
 // SaveAlertPrefs saves the form: every category needs one of the choices.
-// A bad or missing one shows the form again, as posted, with the problem
-// beside it.
+// A bad or missing one shows the form again, as posted (a bad select
+// showing the saved choice), with the problem beside it.
 func (h *Handlers) SaveAlertPrefs(c echo.Context) error {
 	form, err := c.FormParams()
 	if err != nil {
@@ -60,6 +60,17 @@ func (h *Handlers) SaveAlertPrefs(c echo.Context) error {
 		p.Immediate[cat] = v
 	}
 	if len(errs) > 0 {
+		// A select cannot show a value it does not offer (the browser would
+		// show, and resubmit, its first option): show the saved choice.
+		saved, err := h.Store.AlertPreferences(ctx(c), actor(c))
+		if err != nil {
+			return err
+		}
+		for _, cat := range models.Categories {
+			if !models.ImmediateFrom(choices[cat]).Valid() {
+				choices[cat] = string(saved.For(cat))
+			}
+		}
 		return render(c, http.StatusUnprocessableEntity, pages.AlertPrefs(h.alertPrefsProps(c, choices, p.Weekly, errs)))
 	}
 	if err := h.Store.SaveAlertPreferences(ctx(c), actor(c), p); err != nil {

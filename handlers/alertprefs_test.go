@@ -96,6 +96,13 @@ func TestAlertPrefs_Validation(t *testing.T) {
 	if inv, _ := res.Doc.Find("select#immediate_hate").Attr("aria-invalid"); inv != "true" {
 		t.Error("the bad select is not marked invalid")
 	}
+	// The form comes back as posted; the bad select shows the saved choice.
+	if got := res.Doc.Find("select#immediate_scam option[selected]").AttrOr("value", ""); got != "low" {
+		t.Errorf("scam shows %q on the form shown back, want low as posted", got)
+	}
+	if got := res.Doc.Find("select#immediate_hate option[selected]").AttrOr("value", ""); got != "high" {
+		t.Errorf("hate shows %q on the form shown back, want the saved high", got)
+	}
 	// Nothing was saved, not even the valid part.
 	again := g.Get("/account/alerts")
 	if got := again.Doc.Find("select#immediate_scam option[selected]").AttrOr("value", ""); got != "high" {
