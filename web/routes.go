@@ -108,6 +108,10 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodPost, "/requests/:id/approve", GuardGuardn, h.DecideRequest(true), guardian)
 	add(http.MethodPost, "/requests/:id/decline", GuardGuardn, h.DecideRequest(false), guardian)
 
+	// Guardians: which alerts email them at once, and the weekly digest.
+	add(http.MethodGet, "/account/alerts", GuardGuardn, h.AlertPrefsPage, guardian)
+	add(http.MethodPost, "/account/alerts", GuardGuardn, h.SaveAlertPrefs, guardian)
+
 	// Everyone signed in.
 	add(http.MethodGet, "/notifications", GuardSigned, h.NotificationsPage, signedIn)
 	add(http.MethodPost, "/notifications/read-all", GuardSigned, h.MarkAllNotificationsRead, signedIn)

@@ -211,7 +211,7 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 			logger.Warn("HEARTH_SMTP_URL is not set: emails are only written to the log")
 		}
 	}
-	runner, err := jobs.Start(ctx, maintenance(jobConfig(st, logger, sender), st, logger))
+	runner, err := jobs.Start(ctx, alertEmailJobs(maintenance(jobConfig(st, logger, sender), st, logger), st, logger))
 	if err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -225,6 +225,7 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 	}()
 	st.SetOutbox(Outbox{runner}, cfg.BaseURL.String())
 	st.SetWebhookOutbox(WebhookOutbox{runner})
+	st.SetAlertNotifier(AlertEmails{runner})
 	policies, err := StartPolicies(ctx, st, 0, logger)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)

@@ -94,7 +94,22 @@ CREATE TABLE digest_settings (
     last_sent_at TIMESTAMPTZ
 );
 
+-- Which guardian was emailed at once about which alert, and at what
+-- severity: written in the transaction that queues the email, so a retried
+-- job never emails twice, a burst that grows past a guardian's threshold
+-- emails them once it does, and the weekly digest leaves out what a
+-- guardian already got by email.
+CREATE TABLE alert_emails (
+    alert_id      BIGINT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+    user_id       BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    severity_rank INTEGER NOT NULL CHECK (severity_rank BETWEEN 1 AND 4),
+    queued_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (alert_id, user_id)
+);
+CREATE INDEX alert_emails_user ON alert_emails (user_id);
+
 -- +goose Down
+DROP TABLE alert_emails;
 DROP TABLE digest_settings;
 DROP TABLE alert_preferences;
 DROP TABLE alert_watermarks;
