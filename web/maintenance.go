@@ -102,9 +102,15 @@ func maintenance(cfg jobs.Config, st *store.Store, logger *slog.Logger) jobs.Con
 
 // Outbox lets the store queue emails inside its own transactions, through
 // the durable job queue.
-type Outbox struct{ Runner *jobs.Runner }
+type Outbox struct{ Jobs emailEnqueuer }
+
+// emailEnqueuer queues an email job in a transaction: a jobs.Runner, or a
+// jobs.Inserter before the runner starts.
+type emailEnqueuer interface {
+	EnqueueEmail(ctx context.Context, tx *sql.Tx, m mail.Message) error
+}
 
 // EnqueueEmail queues one email in tx.
 func (o Outbox) EnqueueEmail(ctx context.Context, tx *sql.Tx, to, subject, text string) error {
-	return o.Runner.EnqueueEmail(ctx, tx, mail.Message{To: to, Subject: subject, Text: text})
+	return o.Jobs.EnqueueEmail(ctx, tx, mail.Message{To: to, Subject: subject, Text: text})
 }

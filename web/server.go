@@ -211,7 +211,18 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 			logger.Warn("HEARTH_SMTP_URL is not set: emails are only written to the log")
 		}
 	}
-	runner, err := jobs.Start(ctx, alertEmailJobs(maintenance(jobConfig(st, logger, sender), st, logger), st, logger))
+	// The store queues jobs from the first moment anything can change,
+	// including the jobs the runner works at start: give it an inserter
+	// before the runner starts, never a runner that is not there yet.
+	jobCfg := alertEmailJobs(maintenance(jobConfig(st, logger, sender), st, logger), st, logger)
+	inserter, err := jobs.NewInserter(jobCfg)
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	st.SetOutbox(Outbox{inserter}, cfg.BaseURL.String())
+	st.SetWebhookOutbox(WebhookOutbox{inserter})
+	st.SetAlertNotifier(AlertEmails{inserter})
+	runner, err := jobs.Start(ctx, jobCfg)
 	if err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -223,9 +234,6 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 			logger.Error("job queue shutdown", "err", serr)
 		}
 	}()
-	st.SetOutbox(Outbox{runner}, cfg.BaseURL.String())
-	st.SetWebhookOutbox(WebhookOutbox{runner})
-	st.SetAlertNotifier(AlertEmails{runner})
 	policies, err := StartPolicies(ctx, st, 0, logger)
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
