@@ -62,7 +62,7 @@ func StaffCode(p StaffCodeProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"auth\"><div class=\"card auth-card\"><span class=\"eyebrow\">Hearth support · step 2 of 2</span><h1>Enter your code</h1><p class=\"lead\">Open your authenticator app and enter the 6-digit code it shows for Hearth (")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"auth\"><div class=\"card auth-card\"><span class=\"eyebrow\">Hearth support · step 2 of 2</span><h1>Enter your code</h1><p class=\"lead\">Open your authenticator app and enter the 6‑digit code it shows for Hearth (")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -412,7 +412,7 @@ func StaffEnrol(p StaffEnrolProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</section></div><p class=\"auth-aside\"><a href=\"/staff/login\">Cancel and sign in as someone else</a></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</section></div><p class=\"enrol-cancel\"><a href=\"/staff/login\">Cancel and sign in as someone else</a></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -487,7 +487,7 @@ func StaffRecoveryCodes(p StaffRecoveryCodesProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " codes, each usable once.</p></div><section class=\"card\" aria-labelledby=\"recovery-title\"><h2 class=\"card-title\" id=\"recovery-title\">Your recovery codes</h2><ol class=\"recovery-codes\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " codes, each usable once.</p></div><section class=\"card recovery-card\" aria-labelledby=\"recovery-title\"><h2 class=\"card-title\" id=\"recovery-title\">Your recovery codes</h2><ol class=\"recovery-codes\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
