@@ -121,10 +121,10 @@ type StaffAction string
 
 // The staff actions kept in the staff audit trail.
 const (
-	StaffDisabled           StaffAction = "disable"
-	StaffEnabled            StaffAction = "enable"
-	StaffSecondFactorReset  StaffAction = "reset_second_factor"
-	StaffSecondFactorEnrol  StaffAction = "enrol_second_factor"
+	StaffDisabled          StaffAction = "disable"
+	StaffEnabled           StaffAction = "enable"
+	StaffSecondFactorReset StaffAction = "reset_second_factor"
+	StaffSecondFactorEnrol StaffAction = "enrol_second_factor"
 )
 
 // OperatorActorName stands for whoever ran `hearth user disable` on the

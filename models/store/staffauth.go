@@ -17,7 +17,7 @@ import (
 )
 
 type secondFactorRow struct {
-	UserID         int64 `gorm:"primaryKey"`
+	UserID         int64  `gorm:"primaryKey"`
 	TOTPSecret     string `gorm:"column:totp_secret"`
 	ConfirmedAt    *time.Time
 	LastStep       int64
