@@ -127,9 +127,10 @@ const (
 	StaffSecondFactorEnrol StaffAction = "enrol_second_factor"
 )
 
-// OperatorActorName stands for whoever ran `hearth user disable` on the
-// server: the command line has no signed-in person.
-const OperatorActorName = "Operator (hearth user disable)"
+// OperatorActorName stands for whoever ran `hearth user disable` or
+// `hearth user reset-second-factor` on the server: the command line has no
+// signed-in person.
+const OperatorActorName = "Operator (command line)"
 
 // Label is the action as the staff audit trail shows it.
 func (a StaffAction) Label() string {

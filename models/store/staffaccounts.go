@@ -145,24 +145,37 @@ func (s *Store) ResetSecondFactor(ctx context.Context, viewer models.Actor, subj
 		if err != nil {
 			return err
 		}
-		u, err := staffSubject(tx, subjectID)
-		if err != nil {
-			return err
-		}
-		res := tx.Where("user_id = ?", subjectID).Delete(&secondFactorRow{})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return models.ErrConflict
-		}
-		if err := tx.Where("user_id = ?", subjectID).Delete(&recoveryCodeRow{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("user_id = ?", subjectID).Delete(&sessionRow{}).Error; err != nil {
-			return err
-		}
-		return appendStaffAudit(tx, staffAuditRow{At: s.now(), ActorID: &lead.ID, ActorName: lead.Name, SubjectID: &u.ID,
-			SubjectEmail: deref(u.Email), Action: string(models.StaffSecondFactorReset), Reason: why})
+		return s.resetSecondFactor(tx, &lead.ID, lead.Name, subjectID, why)
 	})
+}
+
+// ResetSecondFactorByOperator is ResetSecondFactor for the server's
+// operator (`hearth user reset-second-factor`), who needs no lead: the way
+// back in when the only lead has lost their phone.
+func (s *Store) ResetSecondFactorByOperator(ctx context.Context, subjectID int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.resetSecondFactor(tx, nil, models.OperatorActorName, subjectID, "Reset on the server's command line.")
+	})
+}
+
+func (s *Store) resetSecondFactor(tx *gorm.DB, actorID *int64, actorName string, subjectID int64, reason string) error {
+	u, err := staffSubject(tx, subjectID)
+	if err != nil {
+		return err
+	}
+	res := tx.Where("user_id = ?", subjectID).Delete(&secondFactorRow{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.ErrConflict
+	}
+	if err := tx.Where("user_id = ?", subjectID).Delete(&recoveryCodeRow{}).Error; err != nil {
+		return err
+	}
+	if err := tx.Where("user_id = ?", subjectID).Delete(&sessionRow{}).Error; err != nil {
+		return err
+	}
+	return appendStaffAudit(tx, staffAuditRow{At: s.now(), ActorID: actorID, ActorName: actorName, SubjectID: &u.ID,
+		SubjectEmail: deref(u.Email), Action: string(models.StaffSecondFactorReset), Reason: reason})
 }
