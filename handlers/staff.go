@@ -26,6 +26,17 @@ func (h *Handlers) StaffLogin(c echo.Context) error {
 		if err := h.Sessions.SignInPending(c.Response(), c.Request(), u); err != nil {
 			return err
 		}
+		// Staff without a second factor get their key now, in this POST,
+		// so that the enrolment page (a GET) only shows it.
+		f, err := h.Store.SecondFactor(ctx(c), u.ID)
+		if err != nil {
+			return err
+		}
+		if !f.Enrolled() {
+			if _, err := h.Store.StartTOTPEnrolment(ctx(c), u); err != nil {
+				return err
+			}
+		}
 		return redirect(c, withNext(SecondFactorPath, next))
 	})
 }

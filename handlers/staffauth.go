@@ -98,8 +98,11 @@ func (h *Handlers) showEnrol(c echo.Context, status int, msg string) error {
 	if f.Enrolled() {
 		return c.Redirect(http.StatusSeeOther, withNext(SecondFactorPath, next))
 	}
-	enr, err := h.Store.StartTOTPEnrolment(ctx(c), *u)
-	if err != nil {
+	enr, err := h.Store.PendingTOTPEnrolment(ctx(c), *u)
+	if errors.Is(err, models.ErrNotFound) {
+		// Reset while they were signing in: start again from the password.
+		return c.Redirect(http.StatusSeeOther, "/staff/login")
+	} else if err != nil {
 		return err
 	}
 	qr, err := qrSVG(enr.URL)

@@ -98,6 +98,26 @@ func (s *Store) StartTOTPEnrolment(ctx context.Context, u models.User) (models.T
 	if err != nil {
 		return models.TOTPEnrolment{}, err
 	}
+	return enrolment(u, secret)
+}
+
+// PendingTOTPEnrolment returns what StartTOTPEnrolment gave staff member u
+// while they have not confirmed it, without changing anything (for the
+// enrolment page, a GET). Without a started enrolment it is
+// models.ErrNotFound; an enrolled factor is models.ErrConflict.
+func (s *Store) PendingTOTPEnrolment(ctx context.Context, u models.User) (models.TOTPEnrolment, error) {
+	var row secondFactorRow
+	if err := s.db.WithContext(ctx).Where("user_id = ?", u.ID).Take(&row).Error; err != nil {
+		return models.TOTPEnrolment{}, mapErr(err)
+	}
+	if row.ConfirmedAt != nil {
+		return models.TOTPEnrolment{}, models.ErrConflict
+	}
+	return enrolment(u, row.TOTPSecret)
+}
+
+// enrolment builds the otpauth:// URL authenticator apps scan for secret.
+func enrolment(u models.User, secret string) (models.TOTPEnrolment, error) {
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: models.TOTPIssuer, AccountName: u.Email,
 		Secret: mustBase32(secret), Period: uint(models.TOTPPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {

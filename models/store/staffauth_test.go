@@ -57,9 +57,15 @@ func TestStore_SecondFactorEnrolment(t *testing.T) {
 		if _, err := s.VerifySecondFactor(ctx, agent.ID, "123456"); !errors.Is(err, models.ErrNotFound) {
 			t.Fatalf("verifying before enrolment: %v, want ErrNotFound", err)
 		}
+		if _, err := s.PendingTOTPEnrolment(ctx, agent); !errors.Is(err, models.ErrNotFound) {
+			t.Fatalf("an enrolment nobody started: %v, want ErrNotFound", err)
+		}
 		enr, err := s.StartTOTPEnrolment(ctx, agent)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if shown, err := s.PendingTOTPEnrolment(ctx, agent); err != nil || shown != enr {
+			t.Fatalf("the started enrolment reads back as %+v, %v", shown, err)
 		}
 		u, err := url.Parse(enr.URL)
 		if err != nil || u.Scheme != "otpauth" || u.Host != "totp" || u.Query().Get("secret") != enr.Secret || u.Query().Get("issuer") != "Hearth" ||
@@ -93,6 +99,9 @@ func TestStore_SecondFactorEnrolment(t *testing.T) {
 		}
 		if _, err := s.StartTOTPEnrolment(ctx, agent); !errors.Is(err, models.ErrConflict) {
 			t.Fatalf("an enrolled secret was shown again: %v", err)
+		}
+		if _, err := s.PendingTOTPEnrolment(ctx, agent); !errors.Is(err, models.ErrConflict) {
+			t.Fatalf("an enrolled secret reads back: %v", err)
 		}
 		if _, err := s.ConfirmTOTPEnrolment(ctx, agent.ID, codeAt(t, enr.Secret, c.Now())); !errors.Is(err, models.ErrConflict) {
 			t.Fatalf("confirming twice: %v", err)

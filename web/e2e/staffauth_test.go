@@ -39,7 +39,7 @@ func TestBrowser_StaffEnrolAndSignIn(t *testing.T) {
 	}
 	// Scanning the QR code gives an app the same key: it is the QR code of
 	// the otpauth:// URL that holds it.
-	enr, err := app.Store.StartTOTPEnrolment(t.Context(), lead)
+	enr, err := app.Store.PendingTOTPEnrolment(t.Context(), lead)
 	if err != nil || enr.Secret != secret {
 		t.Fatalf("the page's key %q is not the enrolment's (%v)", secret, err)
 	}
