@@ -110,13 +110,24 @@ func (h *Handlers) LoginPage(c echo.Context) error {
 func (h *Handlers) Login(c echo.Context) error {
 	return h.login(c, "guardian", []models.Role{models.RoleGuardian}, func(p views.Page, email, next, msg string, status int) error {
 		return render(c, status, pages.Login(pages.LoginProps{Page: p, Email: email, Next: next, Error: msg}))
-	})
+	}, h.signedIn)
+}
+
+// signedIn starts u's session and sends them on: the end of a sign-in.
+func (h *Handlers) signedIn(c echo.Context, u models.User, next string) error {
+	if err := h.Sessions.SignIn(c.Response(), c.Request(), u); err != nil {
+		return err
+	}
+	return redirect(c, safeNext(next, HomeFor(u.Role)))
 }
 
 // loginFailed is the one message for every failed sign-in.
 const loginFailed = "That email and password don't match an account. Check them and try again."
 
-func (h *Handlers) login(c echo.Context, kind string, roles []models.Role, show func(p views.Page, email, next, msg string, status int) error) error {
+// login checks an email and password for one of roles; show renders the
+// form again with a message, and done takes over once the password is right.
+func (h *Handlers) login(c echo.Context, kind string, roles []models.Role, show func(p views.Page, email, next, msg string, status int) error,
+	done func(c echo.Context, u models.User, next string) error) error {
 	var f loginForm
 	if err := c.Bind(&f); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
@@ -144,10 +155,7 @@ func (h *Handlers) login(c echo.Context, kind string, roles []models.Role, show 
 	case err != nil:
 		return err
 	}
-	if err := h.Sessions.SignIn(c.Response(), c.Request(), u); err != nil {
-		return err
-	}
-	return redirect(c, safeNext(next, HomeFor(u.Role)))
+	return done(c, u, next)
 }
 
 // Logout ends the session on the server and in the browser.

@@ -236,10 +236,7 @@ func TestStaffLogin(t *testing.T) {
 	if bad.StatusCode != http.StatusUnauthorized {
 		t.Errorf("guardian credentials on staff sign-in: %d", bad.StatusCode)
 	}
-	res := b.Submit(b.Get("/staff/login"), "form", map[string]string{"email": "agent@example.com", "password": pw})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/staff" {
-		t.Fatalf("staff sign-in answered %d → %q", res.StatusCode, res.Header.Get("Location"))
-	}
+	b.SignInStaff(t, "agent@example.com", pw)
 	home := b.Get("/staff")
 	if home.StatusCode != http.StatusOK || !strings.Contains(home.Body, "Support agent") {
 		t.Fatalf("/staff answered %d without the role shown", home.StatusCode)

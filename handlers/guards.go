@@ -37,6 +37,64 @@ func (h *Handlers) LoadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 				// Signed-in pages hold personal data: never cache them.
 				c.Response().Header().Set("Cache-Control", "no-store")
 			}
+			return next(c)
+		}
+		if err := h.loadPending(c); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// loadPending puts a staff member who gave the right password but not yet
+// their second factor on the context, apart from the signed-in user: such a
+// session grants nothing but the code step.
+func (h *Handlers) loadPending(c echo.Context) error {
+	uid, role, err := h.Sessions.Pending(c.Request())
+	if err != nil || uid == 0 {
+		return err
+	}
+	u, err := h.Store.User(ctx(c), uid)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return h.Sessions.SignOut(c.Response(), c.Request())
+	case err != nil:
+		return err
+	case u.Disabled() || u.Role != role || !u.Role.IsStaff():
+		h.Sessions.EndUser(ctx(c), u.ID)
+		return h.Sessions.SignOut(c.Response(), c.Request())
+	}
+	c.Set(keyPending, &u)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return nil
+}
+
+// pendingStaff returns the staff member half-way through signing in, or nil.
+func pendingStaff(c echo.Context) *models.User {
+	u, _ := c.Get(keyPending).(*models.User)
+	return u
+}
+
+// SecondFactorPath is the code step of staff sign-in; it sends people who
+// have not enrolled yet on to enrolment.
+const SecondFactorPath = "/staff/login/code"
+
+// RequirePendingStaff lets through only a staff session that has the right
+// password and waits for the second factor: the code and enrolment steps.
+// Someone fully signed in is sent home, anyone else to the staff sign-in.
+func RequirePendingStaff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u := currentUser(c); u != nil {
+			if c.Request().Method != http.MethodGet {
+				return echo.NewHTTPError(http.StatusConflict, "You're signed in already.")
+			}
+			return c.Redirect(http.StatusSeeOther, HomeFor(u.Role))
+		}
+		if pendingStaff(c) == nil {
+			if c.Request().Method != http.MethodGet {
+				return echo.NewHTTPError(http.StatusUnauthorized, "Your sign-in took too long and has ended. Sign in again.")
+			}
+			return c.Redirect(http.StatusSeeOther, "/staff/login")
 		}
 		return next(c)
 	}
@@ -76,6 +134,14 @@ func Require(roles ...models.Role) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			u := currentUser(c)
 			if u == nil {
+				// Staff with only a password grant nothing: every staff page
+				// sends them on to the code step (and back afterwards).
+				if p := pendingStaff(c); p != nil && roleIn(p.Role, roles) {
+					if c.Request().Method != http.MethodGet {
+						return echo.NewHTTPError(http.StatusUnauthorized, "Finish signing in with the code from your authenticator app first.")
+					}
+					return c.Redirect(http.StatusSeeOther, SecondFactorPath+"?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+				}
 				if c.Request().Method != http.MethodGet {
 					return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again.")
 				}
@@ -98,6 +164,15 @@ func Require(roles ...models.Role) echo.MiddlewareFunc {
 			return models.ErrNotFound
 		}
 	}
+}
+
+func roleIn(r models.Role, roles []models.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
 }
 
 // safeNext returns a local path to go to after sign-in, refusing anything

@@ -63,6 +63,8 @@ func New(d Deps) *Handlers { return &Handlers{Deps: d} }
 const (
 	keyUser  = "hearth.user"
 	keyActor = "hearth.actor"
+	// keyPending holds a staff member between password and second factor.
+	keyPending = "hearth.pending"
 	// KeyClient holds the authenticated service client on /api/v1.
 	keyClient = "hearth.client"
 	keyNonce  = "hearth.nonce"

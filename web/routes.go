@@ -11,6 +11,7 @@ import (
 	"github.com/hearth-safety/hearth/handlers"
 	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/static"
+	"github.com/hearth-safety/hearth/views/pages"
 )
 
 // Guard names who may use a route. Every route has exactly one; a test walks
@@ -19,14 +20,17 @@ type Guard string
 
 // The guards.
 const (
-	GuardPublic  Guard = "public"    // anyone
-	GuardGuest   Guard = "guest"     // signed-out visitors (signed-in ones are sent home)
-	GuardSigned  Guard = "signed-in" // anyone signed in
-	GuardGuardn  Guard = "guardian"
-	GuardTeen    Guard = "teen"
-	GuardStaff   Guard = "staff" // agents and leads
-	GuardClient  Guard = "api-client"
-	GuardDevOnly Guard = "dev-only" // registered only in development
+	GuardPublic Guard = "public"    // anyone
+	GuardGuest  Guard = "guest"     // signed-out visitors (signed-in ones are sent home)
+	GuardSigned Guard = "signed-in" // anyone signed in
+	GuardGuardn Guard = "guardian"
+	GuardTeen   Guard = "teen"
+	GuardStaff  Guard = "staff" // agents and leads, password and second factor done
+	// GuardStaffPending is the second-factor step of staff sign-in: staff
+	// whose password was right and who still owe a code.
+	GuardStaffPending Guard = "staff-second-factor"
+	GuardClient       Guard = "api-client"
+	GuardDevOnly      Guard = "dev-only" // registered only in development
 )
 
 // routes is the one route table: every URL, its method, its guard and its
@@ -56,6 +60,7 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	guardian := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleGuardian)}
 	teen := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleTeen)}
 	staff := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleStaff, models.RoleLead)}
+	staffPending := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.RequirePendingStaff}
 	client := []echo.MiddlewareFunc{apiLimit, apiBody, h.RequireClient}
 	with := func(mw []echo.MiddlewareFunc, extra ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 		return append(append([]echo.MiddlewareFunc{}, extra...), mw...)
@@ -139,8 +144,18 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	// Support staff.
 	add(http.MethodGet, "/staff/login", GuardGuest, h.StaffLoginPage, guest)
 	add(http.MethodPost, "/staff/login", GuardGuest, h.StaffLogin, with(guest, authLimit))
+	add(http.MethodGet, handlers.SecondFactorPath, GuardStaffPending, h.StaffCodePage, staffPending)
+	add(http.MethodPost, handlers.SecondFactorPath, GuardStaffPending, h.StaffCode, with(staffPending, authLimit))
+	add(http.MethodGet, "/staff/login/enrol", GuardStaffPending, h.StaffEnrolPage, staffPending)
+	add(http.MethodPost, "/staff/login/enrol", GuardStaffPending, h.StaffEnrol, with(staffPending, authLimit))
 	add(http.MethodPost, "/staff/logout", GuardStaff, h.Logout, staff)
 	add(http.MethodGet, "/staff", GuardStaff, h.StaffHome, staff)
+	// Staff accounts: leads only (agents get 403 from the store).
+	add(http.MethodGet, "/staff/accounts", GuardStaff, h.StaffAccounts, staff)
+	add(http.MethodGet, "/staff/accounts/:id", GuardStaff, h.StaffAccountPage, staff)
+	add(http.MethodPost, "/staff/accounts/:id/disable", GuardStaff, h.StaffAccountAction(pages.StaffActionDisable), staff)
+	add(http.MethodPost, "/staff/accounts/:id/enable", GuardStaff, h.StaffAccountAction(pages.StaffActionEnable), staff)
+	add(http.MethodPost, "/staff/accounts/:id/reset-second-factor", GuardStaff, h.StaffAccountAction(pages.StaffActionReset), staff)
 
 	// The messaging service's hook API.
 	add(http.MethodPut, "/api/v1/teens/:id", GuardClient, h.PutTeen, client)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/hearth-safety/hearth/models"
@@ -19,6 +20,9 @@ var demoAccounts = []store.NewUser{
 	{Email: "coparent@example.com", Name: "Chris Coparent", Password: "demo-coparent-pass", Role: models.RoleGuardian},
 	{Email: "support@example.com", Name: "Sasha Support", Password: "demo-support-pass", Role: models.RoleLead},
 }
+
+// demoLead is the demo's support lead, who signs in with a second factor.
+const demoLead = "support@example.com"
 
 // loadGuardian supervises the teens of `hearth demo --teens N`, so that
 // load tests have N supervised teens without touching the documented
@@ -53,6 +57,7 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 	force := fs.Bool("force", false, "seed even though the database already has data (existing demo records are reused)")
 	apiKey := fs.String("api-key", "", "use this API key for the demo client (32+ characters of A-Z a-z 0-9 _)")
 	secret := fs.String("webhook-secret", "", "use this webhook secret (whsec_ and base64 of 24–64 bytes)")
+	staffSecret := fs.String("staff-totp-secret", "", "enrol "+demoLead+"'s second factor with this TOTP key (base32, 26+ characters) instead of at first sign-in")
 	extra := fs.Int("teens", 0, "also add N supervised teens tk_load_000001… for load tests, each linked to "+loadGuardian.Email+" with the age-default rules")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,6 +75,11 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 	if *secret != "" {
 		if err := store.ValidateWebhookSecret(*secret); err != nil {
 			return fmt.Errorf("demo: --webhook-secret %s", models.FieldErrors(err)["webhook_secret"])
+		}
+	}
+	if *staffSecret != "" {
+		if err := store.ValidateTOTPSecret(*staffSecret); err != nil {
+			return fmt.Errorf("demo: --staff-totp-secret %s", models.FieldErrors(err)["secret"])
 		}
 	}
 	empty, err := st.Empty(ctx)
@@ -137,6 +147,9 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 	}
 	fmt.Fprintf(stdout, "\nDemo service client %q\n  API key:        %s\n  Webhook secret: %s\n", client.Name, key, client.WebhookSecret)
 	fmt.Fprintf(stdout, "\nSign in at %s/login as parent@example.com / demo-parent-pass,\nor as support at %s/staff/login with support@example.com / demo-support-pass.\n", cfg.BaseURL, cfg.BaseURL)
+	if err := demoStaffSecondFactor(ctx, st, *staffSecret, stdout); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "A teen signs in through a link: curl -X POST -H 'Authorization: Bearer <API key>' %s/api/v1/teens/tk_maya/signin-links\n", cfg.BaseURL)
 	return nil
 }
@@ -233,5 +246,39 @@ func demoLoadTeens(ctx context.Context, st *store.Store, clientID int64, n int, 
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(stdout, "  seeded %d of %d supervised teens in %s\n", n, n, time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// demoStaffSecondFactor says how the demo lead passes the second factor:
+// by setting up an authenticator app at the first sign-in (the real flow),
+// or, with --staff-totp-secret, with the key given, enrolled now, so that
+// scripts can compute codes (oathtool --totp -b KEY). Staff sign-in has no
+// way around the second factor, not even in the demo.
+func demoStaffSecondFactor(ctx context.Context, st *store.Store, secret string, stdout io.Writer) error {
+	if secret == "" {
+		fmt.Fprintf(stdout, "Support staff use a second factor: at the first sign-in %s scans a QR code into an\n"+
+			"authenticator app (or types the key shown), confirms a code, and is shown recovery codes once.\n"+
+			"(hearth demo --staff-totp-secret KEY enrols it in advance with a key you choose.)\n", demoLead)
+		return nil
+	}
+	lead, err := st.UserByEmail(ctx, demoLead)
+	if err != nil {
+		return fmt.Errorf("demo: %s: %w", demoLead, err)
+	}
+	codes, err := st.PreEnrolTOTP(ctx, lead.ID, secret)
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		fmt.Fprintf(stdout, "%s has a second factor already, kept (hearth user reset-second-factor --email %s starts over).\n", demoLead, demoLead)
+		return nil
+	case models.FieldErrors(err) != nil:
+		return fmt.Errorf("demo: --staff-totp-secret %s", models.FieldErrors(err)["secret"])
+	case err != nil:
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(stdout, "Second factor of %s enrolled with the TOTP key you gave (30 s, 6 digits, SHA-1);\n"+
+		"codes: oathtool --totp -b %s\nRecovery codes (each works once):\n", demoLead, strings.ReplaceAll(secret, " ", ""))
+	for _, c := range codes {
+		fmt.Fprintf(stdout, "  %s\n", c)
+	}
 	return nil
 }

@@ -29,6 +29,9 @@ Usage:
                                      create a staff (agent), lead or guardian account;
                                      the password is asked for, or read from stdin
   hearth user disable --email EMAIL  stop an account signing in and end its sessions
+  hearth user reset-second-factor --email EMAIL
+                                     make a staff member set up their authenticator
+                                     app again (lost phone) and end their sessions
   hearth client create --name NAME [--webhook-url URL]
                                      create a messaging-service client; prints its API
                                      key and webhook secret once
@@ -40,8 +43,11 @@ Usage:
                                      show a client's newest webhook deliveries (N up to 1000,
                                      default 50; STATE pending, delivered, failed or expired)
   hearth demo [--force] [--api-key KEY] [--webhook-secret SECRET] [--teens N]
+            [--staff-totp-secret BASE32]
                                      fill an empty database with the demo world;
-                                     --teens N adds N supervised teens for load tests
+                                     --teens N adds N supervised teens for load tests;
+                                     --staff-totp-secret enrols the demo lead's second
+                                     factor with that key (else they enrol at first sign-in)
   hearth help                        this text
 
 Configuration comes from HEARTH_* environment variables:
@@ -118,7 +124,7 @@ func withStore(ctx context.Context, cfg web.Config, logger *slog.Logger, fn func
 
 func userCmd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("user: say create or disable, e.g. hearth user create --role staff --email agent@example.com")
+		return errors.New("user: say create, disable or reset-second-factor, e.g. hearth user create --role staff --email agent@example.com")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
@@ -157,7 +163,7 @@ func userCmd(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 		}
 		fmt.Fprintf(stdout, "Created %s account %s (%s).\n", strings.ToLower(u.Role.Label()), u.Email, u.Name)
 		if role.IsStaff() {
-			fmt.Fprintln(stdout, "They sign in at /staff/login.")
+			fmt.Fprintln(stdout, "They sign in at /staff/login and set up an authenticator app (second factor) the first time.")
 		}
 		return nil
 	case "disable":
@@ -175,8 +181,28 @@ func userCmd(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 		}
 		fmt.Fprintf(stdout, "Disabled %s; their sessions have ended.\n", u.Email)
 		return nil
+	case "reset-second-factor":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		u, err := st.UserByEmail(ctx, *email)
+		if errors.Is(err, models.ErrNotFound) {
+			return fmt.Errorf("user reset-second-factor: no account with email %q", *email)
+		} else if err != nil {
+			return fmt.Errorf("user reset-second-factor: %w", err)
+		}
+		switch err := st.ResetSecondFactorByOperator(ctx, u.ID); {
+		case errors.Is(err, models.ErrNotFound):
+			return fmt.Errorf("user reset-second-factor: %s is not a support agent or lead", u.Email)
+		case errors.Is(err, models.ErrConflict):
+			return fmt.Errorf("user reset-second-factor: %s has no second factor to reset; they set one up at their next sign-in", u.Email)
+		case err != nil:
+			return err
+		}
+		fmt.Fprintf(stdout, "Reset the second factor of %s; their sessions have ended. They set up an authenticator app at their next sign-in.\n", u.Email)
+		return nil
 	}
-	return fmt.Errorf("user: unknown subcommand %q (use create or disable)", sub)
+	return fmt.Errorf("user: unknown subcommand %q (use create, disable or reset-second-factor)", sub)
 }
 
 // readPassword prompts on a terminal without echo, or reads one line from a

@@ -246,18 +246,28 @@ func roleIn(r models.Role, roles []models.Role) bool {
 	return false
 }
 
-// DisableUser stops an account from signing in and ends its sessions at once.
+// DisableUser stops an account from signing in and ends its sessions at
+// once. It is the operator's command (`hearth user disable`); disabling a
+// support agent or lead is recorded in the staff audit trail with the
+// operator as the actor.
 func (s *Store) DisableUser(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
-		res := tx.Model(&userRow{}).Where("id = ?", id).Updates(map[string]any{"disabled_at": now, "updated_at": now})
-		if res.Error != nil {
-			return res.Error
+		var u userRow
+		if err := tx.Clauses(lockForUpdate).Where("id = ?", id).Take(&u).Error; err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			return models.ErrNotFound
+		if err := tx.Model(&userRow{}).Where("id = ?", id).Updates(map[string]any{"disabled_at": now, "updated_at": now}).Error; err != nil {
+			return err
 		}
-		return tx.Where("user_id = ?", id).Delete(&sessionRow{}).Error
+		if err := tx.Where("user_id = ?", id).Delete(&sessionRow{}).Error; err != nil {
+			return err
+		}
+		if !models.Role(u.Role).IsStaff() || u.DisabledAt != nil {
+			return nil
+		}
+		return appendStaffAudit(tx, staffAuditRow{At: now, ActorName: models.OperatorActorName, SubjectID: &u.ID,
+			SubjectEmail: deref(u.Email), Action: string(models.StaffDisabled), Reason: "Disabled on the server's command line."})
 	})
 }
 

@@ -109,10 +109,10 @@ func checkDocument(t *testing.T, doc *goquery.Document) {
 	if err := json.Unmarshal([]byte(raw), &hdr); err != nil || hdr["X-CSRF-Token"] != testToken {
 		t.Errorf("body hx-headers = %q (%v)", raw, err)
 	}
-	// Every header has the main nav, except the staff sign-in page's, which
-	// offers no way in but its own form.
+	// Every header has the main nav, except the staff sign-in pages', which
+	// offer no way in but their own forms.
 	headerNavs := 1
-	if doc.Find(`form[action="/staff/login"]`).Length() > 0 {
+	if doc.Find(`form[action^="/staff/login"], main a[href="/staff/login"]`).Length() > 0 {
 		headerNavs = 0
 	}
 	for sel, want := range map[string]int{"header": 1, "main#main": 1, "footer": 1, "h1": 1, "header nav": headerNavs} {
@@ -188,7 +188,10 @@ func checkDocument(t *testing.T, doc *goquery.Document) {
 				continue
 			}
 			lower := strings.ToLower(strings.TrimSpace(v))
-			if strings.HasPrefix(lower, "javascript:") || strings.HasPrefix(lower, "data:") || strings.Contains(v, " ") {
+			// A download of plain text (the recovery codes) runs nothing.
+			_, download := s.Attr("download")
+			plainDownload := download && name == "href" && strings.HasPrefix(lower, "data:text/plain")
+			if strings.HasPrefix(lower, "javascript:") || strings.HasPrefix(lower, "data:") && !plainDownload || strings.Contains(v, " ") {
 				t.Errorf("<%s %s=%q> is not a safe URL", goquery.NodeName(s), name, v)
 			}
 		}
@@ -269,6 +272,13 @@ func TestRender_everyPage(t *testing.T) {
 		"teen_home":      TeenHome(TeenHomeProps{Page: teenPage("/teen"), DisplayName: "Maya", Age: 14, Supervised: true}),
 		"staff_login":    StaffLogin(StaffLoginProps{Page: page(nil, "/staff/login")}),
 		"staff_home":     StaffHome(StaffHomeProps{Page: page(lead, "/staff"), Name: "Jordan"}),
+		"staff_code":     StaffCode(StaffCodeProps{Page: page(nil, "/staff/login/code"), Email: "agent@example.com", Next: "/staff", Error: "That code isn't right."}),
+		"staff_locked":   StaffCode(StaffCodeProps{Page: page(nil, "/staff/login/code"), Email: "agent@example.com", Error: "Too many wrong codes.", Locked: true}),
+		"staff_enrol":    StaffEnrol(StaffEnrolProps{Page: page(nil, "/staff/login/enrol"), Email: "agent@example.com", QR: templ.Raw("<svg></svg>"), Secret: "ABCD EFGH"}),
+		"staff_recovery": StaffRecoveryCodes(StaffRecoveryCodesProps{Page: page(agent, "/staff/login/enrol"), Codes: []string{"abcde-fghjk", "mnpqr-stuvw"}, Download: "data:text/plain,x"}),
+		"staff_accounts": StaffAccounts(sampleStaffAccounts()),
+		"staff_account":  StaffAccount(StaffAccountProps{Page: page(lead, "/staff/accounts/2"), Account: sampleStaffAccounts().Accounts[1], Events: sampleStaffAccounts().Events, Action: StaffActionDisable, Errors: views.FieldErrors{FieldReason: "Write why."}}),
+		"staff_acct_own": StaffAccount(StaffAccountProps{Page: page(lead, "/staff/accounts/1"), Account: sampleStaffAccounts().Accounts[0], Self: true}),
 		"signin_problem": SigninLinkProblem(SigninProblemProps{Page: page(nil, "/t/signin/x"), Reason: "used"}),
 		"error":          Error(ErrorProps{Page: page(nil, "/nope"), Status: 404}),
 		"mailbox":        Mailbox(MailboxProps{Page: page(nil, "/dev/mailbox"), Messages: []MailboxMessage{{To: "a@example.com", Subject: "Hi", Body: "https://x.example/", SentAt: now}}}),
@@ -350,7 +360,7 @@ func TestLayout_navigation(t *testing.T) {
 		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Invite a teen", "/invitations/new"}, guardian},
 		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My messages", "/teen/messages", "My supervision", "/teen/supervision", "Activity", "/teen/activity"}, teen},
 		{"agent", "/staff", "Support agent", "/staff/logout", []string{"Queue", "/staff"}, agent},
-		{"lead", "/staff", "Support lead", "/staff/logout", []string{"Queue", "/staff"}, lead},
+		{"lead", "/staff", "Support lead", "/staff/logout", []string{"Queue", "/staff", "Staff accounts", "/staff/accounts"}, lead},
 	}
 	for _, r := range roles {
 		t.Run(r.name, func(t *testing.T) {
@@ -2262,4 +2272,56 @@ func TestMessages(t *testing.T) {
 			t.Error("a suspended teen shows rules")
 		}
 	})
+}
+
+func sampleStaffAccounts() StaffAccountsProps {
+	at := time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	locked := at.Add(15 * time.Minute)
+	return StaffAccountsProps{Page: page(lead, "/staff/accounts"),
+		Accounts: []StaffAccountView{
+			{ID: 1, Name: "Jordan", Email: "support@example.com", Role: views.RoleLead, EnrolledAt: &at, RecoveryLeft: 9, Sessions: 1},
+			{ID: 2, Name: "Alex", Email: "agent@example.com", Role: views.RoleStaff, EnrolledAt: &at, RecoveryLeft: 10, LockedUntil: &locked},
+			{ID: 3, Name: "Nova", Email: "nova@example.com", Role: views.RoleStaff, DisabledAt: &at},
+		},
+		Events: []StaffAuditView{{At: at, Actor: "Jordan", Action: "Disabled the account", SubjectID: 3, SubjectEmail: "nova@example.com", Reason: "Left the team"}},
+	}
+}
+
+func TestStaffAccounts_actionsFollowState(t *testing.T) {
+	t.Parallel()
+	s := sampleStaffAccounts()
+	active := render(t, StaffAccount(StaffAccountProps{Page: s.Page, Account: s.Accounts[1]}))
+	if active.Find(`form[action="/staff/accounts/2/disable"]`).Length() != 1 || active.Find(`form[action="/staff/accounts/2/enable"]`).Length() != 0 ||
+		active.Find(`form[action="/staff/accounts/2/reset-second-factor"]`).Length() != 1 {
+		t.Error("an active, enrolled account does not offer disable and reset (only)")
+	}
+	disabled := render(t, StaffAccount(StaffAccountProps{Page: s.Page, Account: s.Accounts[2]}))
+	if disabled.Find(`form[action="/staff/accounts/3/enable"]`).Length() != 1 || disabled.Find(`form[action$="/disable"]`).Length() != 0 ||
+		disabled.Find(`form[action$="/reset-second-factor"]`).Length() != 0 {
+		t.Error("a disabled account without a second factor does not offer enable (only)")
+	}
+	own := render(t, StaffAccount(StaffAccountProps{Page: s.Page, Account: s.Accounts[0], Self: true}))
+	if own.Find("main form").Length() != 0 {
+		t.Error("a lead's own account offers actions")
+	}
+	list := render(t, StaffAccounts(s))
+	if got := text(list.Find("tbody tr").Eq(1).Find(".account-factor")); !strings.Contains(got, "Locked") {
+		t.Errorf("a locked second factor shows as %q", got)
+	}
+	if got := text(list.Find("tbody tr").Eq(2).Find(".account-status")); !strings.Contains(got, "Disabled") {
+		t.Errorf("a disabled account shows as %q", got)
+	}
+}
+
+func TestStaffCode_lockedHidesTheForm(t *testing.T) {
+	t.Parallel()
+	doc := render(t, StaffCode(StaffCodeProps{Page: page(nil, "/staff/login/code"), Email: "a@example.com", Error: "Too many wrong codes.", Locked: true}))
+	if doc.Find(`form[action="/staff/login/code"]`).Length() != 0 || !strings.Contains(text(doc.Find(".form-alert")), "Too many") {
+		t.Error("a locked code step still offers the form, or does not say why")
+	}
+	open := render(t, StaffCode(StaffCodeProps{Page: page(nil, "/staff/login/code"), Email: "a@example.com"}))
+	in := open.Find(`form[action="/staff/login/code"] input[name="code"]`)
+	if in.Length() != 1 || attr(in, "autocomplete") != "one-time-code" {
+		t.Error("the code step has no one-time-code input")
+	}
 }

@@ -33,6 +33,20 @@ var Timeouts = map[models.Role]Timeout{
 	models.RoleLead:     {Idle: 15 * time.Minute, Absolute: 8 * time.Hour},
 }
 
+// PendingTimeout bounds a session that has the password but still waits
+// for staff's second factor: it grants nothing, and a code step left alone
+// this long starts over from the password.
+var PendingTimeout = Timeout{Idle: 10 * time.Minute, Absolute: 10 * time.Minute}
+
+// timeoutFor returns the timeouts of a session of role, or of a pending one.
+func timeoutFor(role models.Role, pending bool) (Timeout, bool) {
+	if pending {
+		return PendingTimeout, true
+	}
+	to, ok := Timeouts[role]
+	return to, ok
+}
+
 // touchEvery limits writes: activity is recorded at most this often, which
 // shortens the idle timeout by at most this much.
 const touchEvery = 30 * time.Second
@@ -40,6 +54,13 @@ const touchEvery = 30 * time.Second
 const (
 	keyUserID = "uid"
 	keyRole   = "role"
+	// keyPending marks a session whose password was right but whose
+	// second factor is still to come. Current treats it as nobody.
+	keyPending = "mfa_pending"
+	// keyStaffVerified marks a staff session made after the second factor.
+	// A staff session without it (one from before staff had a second
+	// factor) is nobody.
+	keyStaffVerified = "mfa_done"
 )
 
 // Store is a server-side gorilla/sessions store on Hearth's database.
@@ -101,7 +122,8 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	}
 	vals[keyUserID] = row.UserID // the column is the truth; JSON would give a float
 	role := models.Role(stringVal(vals[keyRole]))
-	to, ok := Timeouts[role]
+	pending, _ := vals[keyPending].(bool)
+	to, ok := timeoutFor(role, pending)
 	now := s.db.Now()
 	if !ok || now.Sub(row.LastSeenAt) > to.Idle {
 		s.db.DeleteSession(r.Context(), row.IDHash)
@@ -142,7 +164,8 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	}
 	uid, _ := sess.Values[keyUserID].(int64)
 	role := models.Role(stringVal(sess.Values[keyRole]))
-	to, ok := Timeouts[role]
+	pending, _ := sess.Values[keyPending].(bool)
+	to, ok := timeoutFor(role, pending)
 	if uid == 0 || !ok {
 		return errors.New("session: only signed-in sessions are stored")
 	}
@@ -165,8 +188,22 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 }
 
 // SignIn replaces whatever session the request had with a new one for u:
-// a fresh ID at every sign-in defeats session fixation.
+// a fresh ID at every sign-in defeats session fixation. Support staff get
+// here only after their second factor (see SignInPending); their session
+// is marked as having passed it.
 func (s *Store) SignIn(w http.ResponseWriter, r *http.Request, u models.User) error {
+	return s.start(w, r, u, false)
+}
+
+// SignInPending replaces the request's session with one that only says
+// staff member u gave the right password. It grants nothing: Current sees
+// nobody, Pending sees u, and SignIn replaces it (with a new ID) once the
+// second factor is right. It lasts PendingTimeout.
+func (s *Store) SignInPending(w http.ResponseWriter, r *http.Request, u models.User) error {
+	return s.start(w, r, u, true)
+}
+
+func (s *Store) start(w http.ResponseWriter, r *http.Request, u models.User, pending bool) error {
 	if old, err := s.Get(r, s.Name); err == nil && old.ID != "" {
 		s.db.DeleteSession(r.Context(), store.HashToken(old.ID))
 	}
@@ -176,6 +213,11 @@ func (s *Store) SignIn(w http.ResponseWriter, r *http.Request, u models.User) er
 	sess.IsNew = true
 	sess.Values[keyUserID] = u.ID
 	sess.Values[keyRole] = string(u.Role)
+	if pending {
+		sess.Values[keyPending] = true
+	} else if u.Role.IsStaff() {
+		sess.Values[keyStaffVerified] = true
+	}
 	return s.Save(r, w, sess)
 }
 
@@ -190,14 +232,39 @@ func (s *Store) SignOut(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Current returns who the request's session belongs to: the user ID and
-// role, or zero values when nobody is signed in.
+// role, or zero values when nobody is signed in. A session still waiting
+// for a second factor is nobody here (see Pending).
 func (s *Store) Current(r *http.Request) (int64, models.Role, error) {
-	sess, err := s.Get(r, s.Name)
-	if err != nil || sess.IsNew {
+	uid, role, pending, err := s.identity(r)
+	if pending {
 		return 0, "", err
 	}
+	return uid, role, err
+}
+
+// Pending returns the staff member whose session has the right password
+// but not yet the second factor, or zero values when the session is not
+// such a one.
+func (s *Store) Pending(r *http.Request) (int64, models.Role, error) {
+	uid, role, pending, err := s.identity(r)
+	if !pending {
+		return 0, "", err
+	}
+	return uid, role, err
+}
+
+func (s *Store) identity(r *http.Request) (int64, models.Role, bool, error) {
+	sess, err := s.Get(r, s.Name)
+	if err != nil || sess.IsNew {
+		return 0, "", false, err
+	}
 	uid, _ := sess.Values[keyUserID].(int64)
-	return uid, models.Role(stringVal(sess.Values[keyRole])), nil
+	pending, _ := sess.Values[keyPending].(bool)
+	role := models.Role(stringVal(sess.Values[keyRole]))
+	if verified, _ := sess.Values[keyStaffVerified].(bool); role.IsStaff() && !pending && !verified {
+		return 0, "", false, nil
+	}
+	return uid, role, pending, nil
 }
 
 // EndUser ends every session of a user, wherever they are signed in.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/securecookie"
 
 	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/models/store"
@@ -129,6 +132,79 @@ func TestSessions(t *testing.T) {
 			}
 			if uid, _ := current(t, s, c); uid != 0 {
 				t.Fatal("a busy guardian session outlived the 12 h absolute limit")
+			}
+		})
+		t.Run("pending_second_factor_is_nobody_until_signed_in", func(t *testing.T) {
+			w := httptest.NewRecorder()
+			if err := s.SignInPending(w, httptest.NewRequest("POST", "/staff/login", nil), agent); err != nil {
+				t.Fatal(err)
+			}
+			pending := cookieOf(w)
+			if uid, _ := current(t, s, pending); uid != 0 {
+				t.Fatal("a session waiting for the second factor counts as signed in")
+			}
+			r := httptest.NewRequest("GET", "/staff/login/code", nil)
+			r.AddCookie(pending)
+			if uid, role, err := s.Pending(r); err != nil || uid != agent.ID || role != models.RoleStaff {
+				t.Fatalf("Pending = %d %q %v", uid, role, err)
+			}
+			// The second factor done, the session is replaced under a new ID.
+			r = httptest.NewRequest("POST", "/staff/login/code", nil)
+			r.AddCookie(pending)
+			w = httptest.NewRecorder()
+			if err := s.SignIn(w, r, agent); err != nil {
+				t.Fatal(err)
+			}
+			full := cookieOf(w)
+			if full.Value == pending.Value {
+				t.Fatal("the session ID did not change after the second factor")
+			}
+			if uid, _ := current(t, s, full); uid != agent.ID {
+				t.Fatal("the signed-in staff session is nobody")
+			}
+			if uid, _ := current(t, s, pending); uid != 0 {
+				t.Fatal("the pending session outlived the sign-in")
+			}
+		})
+		t.Run("pending_second_factor_lasts_ten_minutes", func(t *testing.T) {
+			w := httptest.NewRecorder()
+			if err := s.SignInPending(w, httptest.NewRequest("POST", "/staff/login", nil), agent); err != nil {
+				t.Fatal(err)
+			}
+			clk.add(session.PendingTimeout.Idle + time.Second)
+			r := httptest.NewRequest("GET", "/staff/login/code", nil)
+			r.AddCookie(cookieOf(w))
+			if uid, _, _ := s.Pending(r); uid != 0 {
+				t.Fatal("a code step survived past its timeout")
+			}
+		})
+		t.Run("staff_session_without_second_factor_mark_is_nobody", func(t *testing.T) {
+			// A staff session stored before the second factor existed.
+			raw, hash := store.NewToken()
+			now := clk.now()
+			if err := st.CreateSession(ctx, store.Session{IDHash: hash, UserID: agent.ID, Data: `{"role":"staff","uid":` + strconv.FormatInt(agent.ID, 10) + `}`,
+				CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			enc, err := securecookie.EncodeMulti("hearth_session", raw, securecookie.CodecsFromPairs(key(1), nil)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uid, _ := current(t, s, &http.Cookie{Name: "hearth_session", Value: enc}); uid != 0 {
+				t.Fatal("a staff session made without the second factor is signed in")
+			}
+		})
+		t.Run("staff_absolute_timeout_is_8_hours", func(t *testing.T) {
+			c := signIn(t, s, agent)
+			for i := 0; i < 34; i++ { // 34 × 14 min ≈ 7 h 56 min of steady use
+				clk.add(14 * time.Minute)
+				if uid, _ := current(t, s, c); uid != agent.ID {
+					t.Fatalf("a busy staff session ended after %d minutes", (i+1)*14)
+				}
+			}
+			clk.add(14 * time.Minute)
+			if uid, _ := current(t, s, c); uid != 0 {
+				t.Fatal("a busy staff session outlived the 8 h absolute limit")
 			}
 		})
 		t.Run("sign_out_and_end_user", func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/models/store"
 	"github.com/hearth-safety/hearth/models/store/storetest"
 	"github.com/hearth-safety/hearth/web"
@@ -102,6 +103,18 @@ type App struct {
 	// RuleCounts counts the app's DM decisions; it flushes every 10 s and
 	// when the test ends, and FlushRuleCounts flushes now.
 	RuleCounts *rulecounts.Counter
+
+	staffMu sync.Mutex
+	staff   map[string]*staffFactor // by email, filled by SignInStaff
+}
+
+// staffFactor is what a staff member's phone would hold, as SignInStaff
+// learnt it while enrolling them: the TOTP secret, the newest time step
+// whose code it gave, and the recovery codes shown once.
+type staffFactor struct {
+	secret   string
+	lastStep int64
+	recovery []string
 }
 
 // FlushRuleCounts moves the DM decisions counted so far to the store, so
@@ -162,7 +175,7 @@ func New(t testing.TB, opts Options) *App {
 	ts.Config.Handler = srv.Echo
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &App{Server: srv, Store: st, Mail: m, HTTP: ts, Logs: logs, Policies: policies, RuleCounts: counts}
+	return &App{Server: srv, Store: st, Mail: m, HTTP: ts, Logs: logs, Policies: policies, RuleCounts: counts, staff: map[string]*staffFactor{}}
 }
 
 // SyncBuffer is a goroutine-safe log sink tests can search.
@@ -358,4 +371,88 @@ func (c *API) Do(method, path, body string) (int, string, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+// SignInStaff signs a support agent or lead in on this browser through the
+// real pages, second factor included, and fails the test if any step does
+// not work. The account must exist (store.CreateUser with RoleStaff or
+// RoleLead). On the account's first sign-in it enrols the way a person
+// does: it reads the key off the enrolment page, answers with the code an
+// authenticator app would show at the store's clock, and keeps the
+// recovery codes; later sign-ins answer the code step from that key. A
+// code is never given twice (Hearth refuses replays), so when the current
+// and the next 30-second step are both spent, as with a fake clock that
+// stands still, it uses one of the recovery codes instead.
+//
+// The browser ends on the staff home, /staff. StaffSecret returns the key
+// for tests that type codes themselves.
+func (b *Browser) SignInStaff(t testing.TB, email, password string) {
+	t.Helper()
+	res := b.Submit(b.Get("/staff/login"), "form", map[string]string{"email": email, "password": password})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/staff/login/code") {
+		t.Fatalf("SignInStaff %s: password step answered %d → %q", email, res.StatusCode, res.Header.Get("Location"))
+	}
+	step := b.Follow(res)
+	a := b.app
+	key := models.NormalizeEmail(email)
+	if step.StatusCode == http.StatusSeeOther && strings.HasPrefix(step.Header.Get("Location"), "/staff/login/enrol") {
+		enrol := b.Follow(step)
+		secret := strings.ReplaceAll(enrol.Text("#totp-secret"), " ", "")
+		if enrol.StatusCode != http.StatusOK || secret == "" {
+			t.Fatalf("SignInStaff %s: enrolment page answered %d without a key", email, enrol.StatusCode)
+		}
+		now := a.Store.Now()
+		code, err := models.TOTPCode(secret, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := b.Submit(enrol, "form[action='/staff/login/enrol']", map[string]string{"code": code})
+		var recovery []string
+		done.Doc.Find(".recovery-codes code").Each(func(_ int, s *goquery.Selection) { recovery = append(recovery, s.Text()) })
+		if done.StatusCode != http.StatusOK || len(recovery) == 0 {
+			t.Fatalf("SignInStaff %s: confirming enrolment answered %d with %d recovery codes", email, done.StatusCode, len(recovery))
+		}
+		a.staffMu.Lock()
+		a.staff[key] = &staffFactor{secret: secret, lastStep: models.TOTPStep(now), recovery: recovery}
+		a.staffMu.Unlock()
+		return
+	}
+	if step.StatusCode != http.StatusOK {
+		t.Fatalf("SignInStaff %s: code step answered %d", email, step.StatusCode)
+	}
+	a.staffMu.Lock()
+	f := a.staff[key]
+	var code string
+	if f != nil {
+		now := a.Store.Now()
+		for _, s := range []int64{models.TOTPStep(now), models.TOTPStep(now) + 1} {
+			if s > f.lastStep {
+				code, _ = models.TOTPCode(f.secret, time.Unix(s*int64(models.TOTPPeriod/time.Second), 0))
+				f.lastStep = s
+				break
+			}
+		}
+		if code == "" && len(f.recovery) > 0 {
+			code, f.recovery = f.recovery[0], f.recovery[1:]
+		}
+	}
+	a.staffMu.Unlock()
+	if code == "" {
+		t.Fatalf("SignInStaff %s: enrolled outside SignInStaff, or out of codes (move the test clock on 30 s)", email)
+	}
+	in := b.Submit(step, "form[action='/staff/login/code']", map[string]string{"code": code})
+	if in.StatusCode != http.StatusSeeOther {
+		t.Fatalf("SignInStaff %s: code step answered %d: %s", email, in.StatusCode, in.Text(".form-alert"))
+	}
+}
+
+// StaffSecret returns the TOTP key SignInStaff enrolled email with, or ""
+// when it did not enrol them.
+func (a *App) StaffSecret(email string) string {
+	a.staffMu.Lock()
+	defer a.staffMu.Unlock()
+	if f := a.staff[models.NormalizeEmail(email)]; f != nil {
+		return f.secret
+	}
+	return ""
 }
