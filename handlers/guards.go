@@ -86,7 +86,7 @@ func RequirePendingStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if u := currentUser(c); u != nil {
 			if c.Request().Method != http.MethodGet {
-				return echo.NewHTTPError(http.StatusConflict, "You're signed in already.")
+				return echo.NewHTTPError(http.StatusForbidden, "You're signed in already.")
 			}
 			return c.Redirect(http.StatusSeeOther, HomeFor(u.Role))
 		}
