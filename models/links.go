@@ -148,6 +148,21 @@ type AuditEvent struct {
 	Confidential bool
 }
 
+// ActorLabel is who an entry names, as teens and guardians see it: Hearth
+// for what it did by itself, "Hearth support" for staff (whose names stay
+// inside Hearth), otherwise the name the person had at the time.
+func (e AuditEvent) ActorLabel() string {
+	switch {
+	case e.ActorRole == AuditRoleSystem || e.ActorID == 0:
+		return "Hearth"
+	case e.ActorRole == string(RoleStaff) || e.ActorRole == string(RoleLead):
+		return "Hearth support"
+	case e.ActorName != "":
+		return e.ActorName
+	}
+	return "Someone"
+}
+
 // Audit actions.
 const (
 	ActionInvitationAccepted = "invitation.accepted"

@@ -211,7 +211,7 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 			logger.Warn("HEARTH_SMTP_URL is not set: emails are only written to the log")
 		}
 	}
-	runner, err := jobs.Start(ctx, maintenance(jobConfig(st, logger, sender), st, logger))
+	runner, err := jobs.Start(ctx, maintenance(jobConfig(st, logger, sender), st, logger, cfg.AlertRetention))
 	if err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
