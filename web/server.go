@@ -78,16 +78,17 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	sessions := session.New(d.Store, cookieName, cfg.TLS(), pairs...)
 	h := handlers.New(handlers.Deps{
-		Store:      d.Store,
-		Sessions:   sessions,
-		Flashes:    handlers.NewFlashStore(flashName, cfg.TLS(), pairs...),
-		Mail:       d.Mail,
-		Mailbox:    d.Mailbox,
-		Policies:   d.Policies,
-		RuleCounts: d.RuleCounts,
-		BaseURL:    cfg.BaseURL,
-		Dev:        cfg.Dev(),
-		Logger:     d.Logger,
+		Store:          d.Store,
+		Sessions:       sessions,
+		Flashes:        handlers.NewFlashStore(flashName, cfg.TLS(), pairs...),
+		Mail:           d.Mail,
+		Mailbox:        d.Mailbox,
+		Policies:       d.Policies,
+		RuleCounts:     d.RuleCounts,
+		BaseURL:        cfg.BaseURL,
+		Dev:            cfg.Dev(),
+		Logger:         d.Logger,
+		AlertRetention: cfg.AlertRetention,
 		Throttle: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(12 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute,
 		}),
