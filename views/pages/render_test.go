@@ -1052,7 +1052,7 @@ func TestPrivacy(t *testing.T) {
 		t.Error("the never-kept list does not name message text")
 	}
 	for _, href := range []string{"/account", "/teen"} {
-		if doc.Find(`#rights-title ~ ul a[href="` + href + `"]`).Length() == 0 {
+		if doc.Find(`#rights-title ~ ul a[href="`+href+`"]`).Length() == 0 {
 			t.Errorf("the choices section does not link %s", href)
 		}
 	}
