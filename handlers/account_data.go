@@ -17,10 +17,6 @@ import (
 	"github.com/hearth-safety/hearth/web/session"
 )
 
-// AuditRetention is how long audit entries are kept, as DESIGN.md
-// publishes it.
-const AuditRetention = "2 years"
-
 // retentionTable is the published retention schedule, built from the
 // constants and settings the retention job and the session store use, so
 // the page cannot drift from what Hearth does.
@@ -46,7 +42,7 @@ func (h *Handlers) retentionTable() []pages.RetentionRow {
 		{What: "Rule counts", Holds: "How many DMs each rule acted on per teen per day, as totals only.",
 			Keep: []string{strconv.Itoa(models.RuleCountRetentionDays) + " days"}},
 		{What: "Audit entries", Holds: "Who changed what for which teen, when, why, and the before and after.",
-			Keep: []string{AuditRetention + "; deleted with the teen's account. They keep a guardian's name, never their email, after the guardian deletes their account"}},
+			Keep: []string{durationWords(models.AuditRetention) + "; deleted with the teen's account. They keep a guardian's name, never their email, after the guardian deletes their account"}},
 		{What: "Notifications", Holds: "The messages in your notifications menu.",
 			Keep: []string{"Until the account they belong to is deleted"}},
 		{What: "Teen sign-in links", Holds: "A single-use link the messaging app opens to sign a teen in.",
@@ -74,9 +70,12 @@ func durationWords(d time.Duration) string {
 		}
 		return strconv.FormatInt(n, 10) + " " + many
 	}
+	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
 	switch {
-	case d > 48*time.Hour && d%(24*time.Hour) == 0:
-		return unit(int64(d/(24*time.Hour)), "day", "days")
+	case d >= year && d%year == 0:
+		return unit(int64(d/year), "year", "years")
+	case d > 48*time.Hour && d%day == 0:
+		return unit(int64(d/day), "day", "days")
 	case d >= time.Hour && d%time.Hour == 0:
 		return unit(int64(d/time.Hour), "hour", "hours")
 	case d%time.Minute == 0:

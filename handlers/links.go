@@ -329,6 +329,8 @@ func activitySentence(e models.AuditEvent) string {
 		return who + " cancelled a request."
 	case models.ActionPolicyChanged:
 		return who + " changed the message rules."
+	case models.ActionAuditPruned:
+		return "Hearth deleted the activity older than 2 years, as its retention period says."
 	}
 	return who + ": " + e.Action
 }

@@ -173,7 +173,15 @@ const (
 	ActionRequestDeclined    = "request.declined"
 	ActionRequestCancelled   = "request.cancelled"
 	ActionPolicyChanged      = "policy.changed"
+	// ActionAuditPruned is Hearth deleting a teen's entries older than
+	// AuditRetention. After names the hash of the last deleted entry
+	// ("through_hash"), which the first kept entry chains onto, so the
+	// chain still verifies from there.
+	ActionAuditPruned = "audit.pruned"
 )
+
+// AuditRetention is how long audit entries are kept (DESIGN.md: 2 years).
+const AuditRetention = 2 * 365 * 24 * time.Hour
 
 // Notification is one "you should know" message for one person, shown in
 // the bell menu and, for guardians, emailed.

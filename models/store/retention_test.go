@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -130,6 +131,47 @@ func TestStore_DeleteOldTombstones_waitsForNodes(t *testing.T) {
 		rawExec(t, s, "UPDATE cluster_nodes SET applied_seq = 50 WHERE id = 'n1'")
 		if n, err := s.DeleteOldTombstones(ctx); err != nil || n != 1 {
 			t.Fatalf("DeleteOldTombstones = %d, %v; want 1 once every node applied it", n, err)
+		}
+	})
+}
+
+func TestStore_DeleteOldAuditEvents(t *testing.T) {
+	eachWorld(t, func(t *testing.T, w *world) {
+		s := w.s
+		pat, sam := w.guardian(t, "Pat"), w.guardian(t, "Sam")
+		maya, mp := w.teen(t, "Maya", "2012-06")
+		leo, lp := w.teen(t, "Leo", "2012-06")
+		w.link(t, pat, mp)
+		old := rawInt(t, s, "SELECT COUNT(*) FROM audit_events WHERE teen_id = ?", maya.ID)
+		w.c.Add(365 * 24 * time.Hour)
+		w.link(t, sam, mp)
+		w.link(t, sam, lp)
+		w.c.Add(365*24*time.Hour + 24*time.Hour)
+
+		n, err := s.DeleteOldAuditEvents(ctx)
+		if err != nil || n != int64(old) {
+			t.Fatalf("DeleteOldAuditEvents = %d, %v; want Maya's %d entries from two years ago", n, err, old)
+		}
+		events, err := s.AllAuditEvents(ctx, mp.Actor, maya.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) < 2 || events[0].Action != models.ActionInvitationAccepted || events[len(events)-1].Action != models.ActionAuditPruned {
+			t.Fatalf("Maya's log after pruning: %v, want Sam's acceptance first and the pruning last", actions(events))
+		}
+		if err := s.VerifyAuditChain(ctx, maya.ID); err != nil {
+			t.Errorf("the pruned chain does not verify: %v", err)
+		}
+		if n, err := s.DeleteOldAuditEvents(ctx); err != nil || n != 0 {
+			t.Errorf("a second run deleted %d (%v); nothing is old any more", n, err)
+		}
+		if rawInt(t, s, "SELECT COUNT(*) FROM audit_events WHERE teen_id = ? AND action = ?", leo.ID, models.ActionAuditPruned) != 0 {
+			t.Error("Leo's log, with nothing old in it, was pruned")
+		}
+		// Removing the first kept entry is still caught.
+		rawExec(t, s, "DELETE FROM audit_events WHERE id = ?", events[0].ID)
+		if err := s.VerifyAuditChain(ctx, maya.ID); !errors.Is(err, models.ErrAuditTampered) {
+			t.Errorf("after removing the first kept entry: %v, want ErrAuditTampered", err)
 		}
 	})
 }
