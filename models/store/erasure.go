@@ -24,6 +24,10 @@ import (
 // they keep the name the guardian had at the time (never the email) and
 // are deleted with the teen, or after the audit retention period.
 
+// formerGuardianName replaces a deleted guardian's name where a teen's
+// rules say who last changed them.
+const formerGuardianName = "A former guardian"
+
 // guardianLeftReason is the audit reason of links ended by an account
 // deletion.
 const guardianLeftReason = "The guardian deleted their Hearth account."
@@ -87,6 +91,18 @@ func (s *Store) DeleteGuardianAccount(ctx context.Context, viewer models.Actor, 
 					s.guardianMail(o, msg, msg, guardianTeenPath(teenID))); err != nil {
 					return err
 				}
+			}
+		}
+		// The rules' "last changed by" is the teen's page, not a record:
+		// it stops naming someone who left.
+		var teenIDs []int64
+		if err := tx.Model(&linkRow{}).Where("guardian_id = ?", g.ID).Distinct("teen_id").Pluck("teen_id", &teenIDs).Error; err != nil {
+			return err
+		}
+		if len(teenIDs) > 0 {
+			if err := tx.Model(&policyRow{}).Where("teen_id IN ? AND updated_by_name = ?", teenIDs, g.Name).
+				Update("updated_by_name", formerGuardianName).Error; err != nil {
+				return err
 			}
 		}
 		// Withdraw before deleting, so a code being answered right now

@@ -38,6 +38,12 @@ func TestStore_DeleteGuardianAccount(t *testing.T) {
 		if err := s.CreateSession(ctx, store.Session{IDHash: "pats", UserID: pat.UserID, Data: "{}", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := edit(t, s, pat.Actor, maya.ID, func(p *models.DMPolicy) { p.MediaFriendsOnly = !p.MediaFriendsOnly }); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := s.TeenPolicy(ctx, sam.Actor, maya.ID); p.UpdatedByName != "Pat" {
+			t.Fatalf("set-up: Maya's rules last changed by %q, want Pat", p.UpdatedByName)
+		}
 		hooksBefore := len(w.events(t, 0))
 
 		err := s.DeleteGuardianAccount(ctx, pat.Actor, "not my password")
@@ -94,8 +100,8 @@ func TestStore_DeleteGuardianAccount(t *testing.T) {
 		if len(evs) != 1 || evs[0].Type != models.WebhookSupervisionEnded || evs[0].Data.TeenID != leo.PlatformUserID {
 			t.Errorf("webhooks after the deletion: %+v, want one supervision.ended for Leo", evs)
 		}
-		if _, err := s.TeenPolicy(ctx, sam.Actor, maya.ID); err != nil {
-			t.Errorf("Sam lost Maya's rules: %v", err)
+		if p, err := s.TeenPolicy(ctx, sam.Actor, maya.ID); err != nil || p.UpdatedByName == "Pat" {
+			t.Errorf("Maya's rules for Sam: last changed by %q (%v); want them kept without Pat's name", p.UpdatedByName, err)
 		}
 		// The address is free: signing up again makes a new account.
 		res, err := s.SignUpGuardian(ctx, store.NewUser{Email: "Pat@Example.com", Name: "Pat", Password: "a brand new passphrase"})
