@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -46,6 +47,9 @@ type Deps struct {
 	// RuleCounts counts what each teen's rules decide, for the "what the
 	// rules did" card; nil counts nothing.
 	RuleCounts *rulecounts.Counter
+	// AlertRetention is how long alerts are kept (HEARTH_ALERT_RETENTION),
+	// for the published retention table.
+	AlertRetention time.Duration
 	// Throttle limits attempts per account (sign-in, reset) on top of the
 	// per-IP limits in front of the routes.
 	Throttle middleware.RateLimiterStore

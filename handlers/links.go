@@ -304,17 +304,7 @@ func activityItems(es []models.AuditEvent) []pages.ActivityItem {
 	return out
 }
 
-func actorLabel(e models.AuditEvent) string {
-	switch {
-	case e.ActorRole == "system" || e.ActorID == 0:
-		return "Hearth"
-	case e.ActorRole == string(models.RoleStaff) || e.ActorRole == string(models.RoleLead):
-		return "Hearth support"
-	case e.ActorName != "":
-		return e.ActorName
-	}
-	return "Someone"
-}
+func actorLabel(e models.AuditEvent) string { return e.ActorLabel() }
 
 // activitySentence turns an audit entry into words for the activity log.
 func activitySentence(e models.AuditEvent) string {
@@ -348,6 +338,8 @@ func activitySentence(e models.AuditEvent) string {
 		return who + " cancelled a request."
 	case models.ActionPolicyChanged:
 		return who + " changed the message rules."
+	case models.ActionAuditPruned:
+		return "Hearth deleted the activity older than 2 years, as its retention period says."
 	}
 	return who + ": " + e.Action
 }

@@ -52,11 +52,6 @@ func (h *Handlers) Home(c echo.Context) error {
 	return render(c, http.StatusOK, pages.Dashboard(props))
 }
 
-// Privacy is the public "Your data" page: what Hearth keeps and how long.
-func (h *Handlers) Privacy(c echo.Context) error {
-	return render(c, http.StatusOK, pages.Privacy(pages.PrivacyProps{Page: h.page(c, "Your data")}))
-}
-
 // DevMailbox shows the emails Hearth would have sent, in development only
 // (the route does not exist otherwise).
 func (h *Handlers) DevMailbox(c echo.Context) error {

@@ -148,6 +148,21 @@ type AuditEvent struct {
 	Confidential bool
 }
 
+// ActorLabel is who an entry names, as teens and guardians see it: Hearth
+// for what it did by itself, "Hearth support" for staff (whose names stay
+// inside Hearth), otherwise the name the person had at the time.
+func (e AuditEvent) ActorLabel() string {
+	switch {
+	case e.ActorRole == AuditRoleSystem || e.ActorID == 0:
+		return "Hearth"
+	case e.ActorRole == string(RoleStaff) || e.ActorRole == string(RoleLead):
+		return "Hearth support"
+	case e.ActorName != "":
+		return e.ActorName
+	}
+	return "Someone"
+}
+
 // Audit actions.
 const (
 	ActionInvitationAccepted = "invitation.accepted"
@@ -158,7 +173,15 @@ const (
 	ActionRequestDeclined    = "request.declined"
 	ActionRequestCancelled   = "request.cancelled"
 	ActionPolicyChanged      = "policy.changed"
+	// ActionAuditPruned is Hearth deleting a teen's entries older than
+	// AuditRetention. After names the hash of the last deleted entry
+	// ("through_hash"), which the first kept entry chains onto, so the
+	// chain still verifies from there.
+	ActionAuditPruned = "audit.pruned"
 )
+
+// AuditRetention is how long audit entries are kept (DESIGN.md: 2 years).
+const AuditRetention = 2 * 365 * 24 * time.Hour
 
 // Notification is one "you should know" message for one person, shown in
 // the bell menu and, for guardians, emailed.

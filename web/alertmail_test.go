@@ -430,7 +430,7 @@ func TestAlertEmails_EndToEnd(t *testing.T) {
 			if err := jobs.Migrate(ctx, cfg); err != nil {
 				t.Fatal(err)
 			}
-			runner, err := jobs.Start(ctx, alertEmailJobs(maintenance(cfg, w.st, logger), w.st, logger))
+			runner, err := jobs.Start(ctx, alertEmailJobs(maintenance(cfg, w.st, logger, models.DefaultAlertRetention), w.st, logger))
 			if err != nil {
 				t.Fatal(err)
 			}

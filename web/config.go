@@ -41,6 +41,9 @@ type Config struct {
 	// DrainDelay is how long readiness fails before the server stops
 	// taking requests, so load balancers notice first.
 	DrainDelay time.Duration
+	// AlertRetention is how long a moderation alert is kept after its
+	// latest event; the hourly clean-up deletes older ones.
+	AlertRetention time.Duration
 }
 
 // Dev reports whether Hearth runs in development mode, which shows the dev
@@ -72,6 +75,7 @@ var Settings = []Setting{
 	{"HEARTH_API_RATE", "20000", "Requests per second allowed per client IP on /api/v1 (bursts of twice that)."},
 	{"HEARTH_SHUTDOWN_TIMEOUT", "15s", "How long SIGTERM waits for in-flight requests to finish (1s–15s); jobs get 5s more."},
 	{"HEARTH_DRAIN_DELAY", "0s", "After SIGTERM, how long /readyz fails before the server stops accepting requests, so a load balancer stops sending traffic first (0s–3s)."},
+	{"HEARTH_ALERT_RETENTION", "90d", "How long moderation alerts are kept after their latest event, in days (\"90d\") or as a Go duration (\"2160h\"); 1 day to 3 years. The \"Your data\" page shows it."},
 }
 
 // Load reads the configuration through getenv and validates it, reporting
@@ -176,6 +180,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if err != nil || c.DrainDelay < 0 || c.DrainDelay > 3*time.Second {
 		bad("HEARTH_DRAIN_DELAY", "must be a duration between 0s and 3s, such as 2s")
 	}
+	if c.AlertRetention, err = ParseRetention(get("HEARTH_ALERT_RETENTION", "90d")); err != nil {
+		bad("HEARTH_ALERT_RETENTION", "%v", err)
+	}
 	if c.SMTPURL != "" {
 		if _, err := mail.NewSMTP(c.SMTPURL, c.MailFrom); err != nil {
 			bad("HEARTH_SMTP_URL", "%v", err)
@@ -188,6 +195,38 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("HEARTH_DATABASE_URL", "%v", err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// Bounds of HEARTH_ALERT_RETENTION: at least a day, so the guardians'
+// inbox is never emptied before they could read it; at most 3 years, beyond
+// which alerts stop being useful and start being a risk.
+const (
+	MinAlertRetention = 24 * time.Hour
+	MaxAlertRetention = 3 * 365 * 24 * time.Hour
+)
+
+// ParseRetention reads a retention period: whole days such as "90d", or a
+// Go duration such as "2160h", between MinAlertRetention and
+// MaxAlertRetention.
+func ParseRetention(v string) (time.Duration, error) {
+	const want = "use whole days such as 90d, or a duration such as 2160h, between 1d and 1095d (3 years)"
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100000 {
+			return 0, fmt.Errorf("is %q; %s", v, want)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("is %q; %s", v, want)
+		}
+	}
+	if d < MinAlertRetention || d > MaxAlertRetention {
+		return 0, fmt.Errorf("is %q, which is out of range; %s", v, want)
+	}
+	return d, nil
 }
 
 func decodeKey(k string) ([]byte, error) {

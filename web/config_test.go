@@ -44,6 +44,7 @@ func TestLoad_defaults(t *testing.T) {
 		{"LogLevel", c.LogLevel, "info"},
 		{"APIRate", c.APIRate, 20000.0},
 		{"ShutdownTimeout", c.ShutdownTimeout, 15 * time.Second},
+		{"AlertRetention", c.AlertRetention, 90 * 24 * time.Hour},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -369,6 +370,32 @@ func TestSettings_documentsEveryVariable(t *testing.T) {
 	for name := range listed {
 		if !seen[name] {
 			t.Errorf("Settings lists %s, which Load does not read", name)
+		}
+	}
+}
+
+func TestLoad_alertRetention(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"90d", 90 * 24 * time.Hour},
+		{"1d", 24 * time.Hour},
+		{"1095d", 3 * 365 * 24 * time.Hour},
+		{"36h", 36 * time.Hour},
+		{"2160h", 90 * 24 * time.Hour},
+		{" 30d ", 30 * 24 * time.Hour},
+	} {
+		c, err := Load(env(map[string]string{"HEARTH_ALERT_RETENTION": tc.in}))
+		if err != nil || c.AlertRetention != tc.want {
+			t.Errorf("HEARTH_ALERT_RETENTION=%q: %v, %v; want %v", tc.in, c.AlertRetention, err, tc.want)
+		}
+	}
+	for _, in := range []string{"0d", "12h", "23h59m", "1096d", "-5d", "90", "ninety days", "d", "9.5d", "30days"} {
+		_, err := Load(env(map[string]string{"HEARTH_ALERT_RETENTION": in}))
+		if err == nil || !strings.Contains(err.Error(), "HEARTH_ALERT_RETENTION") || !strings.Contains(err.Error(), "90d") {
+			t.Errorf("HEARTH_ALERT_RETENTION=%q: err = %v, want a message naming the variable and an example", in, err)
 		}
 	}
 }

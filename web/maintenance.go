@@ -3,13 +3,11 @@ package web
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 
-	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/models/store"
 	"github.com/hearth-safety/hearth/web/jobs"
 	"github.com/hearth-safety/hearth/web/mail"
@@ -36,29 +34,30 @@ func (w *endAtEighteenWorker) Work(ctx context.Context, _ *river.Job[endAtEighte
 	return err
 }
 
-// deleteExpiredArgs is the hourly job that deletes sessions, sign-in links
-// and emailed tokens past their time, and daily rule counts older than
-// models.RuleCountRetentionDays.
+// deleteExpiredArgs is the hourly job that applies the published retention
+// periods (store.DeleteExpiredData): sessions, sign-in links and emailed
+// links past their time, old invitations, alerts older than
+// HEARTH_ALERT_RETENTION, daily rule counts older than
+// models.RuleCountRetentionDays, and erasure tombstones every node has
+// applied. Received event IDs are kept for good.
 type deleteExpiredArgs struct{}
 
 func (deleteExpiredArgs) Kind() string { return "delete_expired" }
 
 type deleteExpiredWorker struct {
 	river.WorkerDefaults[deleteExpiredArgs]
-	st     *store.Store
-	logger *slog.Logger
+	st             *store.Store
+	logger         *slog.Logger
+	alertRetention time.Duration
 }
 
 func (w *deleteExpiredWorker) Work(ctx context.Context, _ *river.Job[deleteExpiredArgs]) error {
-	n, err := w.st.DeleteExpired(ctx)
-	if n > 0 {
-		w.logger.InfoContext(ctx, "deleted expired sessions and tokens", "rows", n)
+	r, err := w.st.DeleteExpiredData(ctx, w.alertRetention)
+	if r.Total() > 0 {
+		w.logger.InfoContext(ctx, "deleted data past its retention period", "tokens", r.Tokens, "invitations", r.Invitations,
+			"alerts", r.Alerts, "rule_counts", r.RuleCounts, "tombstones", r.Tombstones)
 	}
-	rc, rerr := w.st.DeleteOldRuleCounts(ctx, w.st.Now().AddDate(0, 0, -models.RuleCountRetentionDays))
-	if rc > 0 {
-		w.logger.InfoContext(ctx, "deleted old daily rule counts", "rows", rc)
-	}
-	return errors.Join(err, rerr)
+	return err
 }
 
 // revertGrantsArgs is the job that ends time-limited loosenings a guardian
@@ -82,11 +81,12 @@ func (w *revertGrantsWorker) Work(ctx context.Context, _ *river.Job[revertGrants
 }
 
 // maintenance adds Hearth's scheduled jobs, and the webhook delivery
-// worker (webhooks.go), to a job configuration.
-func maintenance(cfg jobs.Config, st *store.Store, logger *slog.Logger) jobs.Config {
+// worker (webhooks.go), to a job configuration. Alerts are kept for
+// alertRetention (HEARTH_ALERT_RETENTION).
+func maintenance(cfg jobs.Config, st *store.Store, logger *slog.Logger, alertRetention time.Duration) jobs.Config {
 	cfg.Kinds = append(cfg.Kinds,
 		jobs.WorkerKind[endAtEighteenArgs](&endAtEighteenWorker{st: st, logger: logger}),
-		jobs.WorkerKind[deleteExpiredArgs](&deleteExpiredWorker{st: st, logger: logger}),
+		jobs.WorkerKind[deleteExpiredArgs](&deleteExpiredWorker{st: st, logger: logger, alertRetention: alertRetention}),
 		jobs.WorkerKind[revertGrantsArgs](&revertGrantsWorker{st: st, logger: logger}),
 	)
 	cfg.Periodic = append(cfg.Periodic,

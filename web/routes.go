@@ -99,6 +99,11 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodPost, "/password/forgot", GuardPublic, h.Forgot, with(public, authLimit))
 	add(http.MethodGet, "/password/reset/:token", GuardPublic, h.ResetPage, public)
 	add(http.MethodPost, "/password/reset/:token", GuardPublic, h.Reset, with(public, authLimit))
+	add(http.MethodGet, "/account", GuardGuardn, h.Account, guardian)
+	add(http.MethodGet, "/account/export.json", GuardGuardn, h.GuardianExportJSON, guardian)
+	add(http.MethodGet, "/account/delete", GuardGuardn, h.DeleteAccountPage, guardian)
+	add(http.MethodPost, "/account/delete", GuardGuardn, h.DeleteAccount, with(guardian, authLimit))
+	add(http.MethodGet, "/account/deleted", GuardPublic, h.AccountDeleted, public)
 
 	// Guardians: invitations, their teens, requests.
 	add(http.MethodGet, "/invitations/new", GuardGuardn, h.InviteNewPage, guardian)
@@ -134,6 +139,7 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodPost, "/teen/messages", GuardTeen, h.SaveTeenMessages, teen)
 	add(http.MethodGet, "/teen/activity", GuardTeen, h.TeenActivity, teen)
 	add(http.MethodGet, "/teen/activity.json", GuardTeen, h.TeenActivityJSON, teen)
+	add(http.MethodGet, "/teen/export.json", GuardTeen, h.TeenExportJSON, teen)
 	add(http.MethodGet, "/teen/help", GuardTeen, h.TeenHelp, teen)
 	add(http.MethodGet, "/teen/invite", GuardTeen, h.TeenInviteCodePage, teen)
 	add(http.MethodPost, "/teen/invite", GuardTeen, h.TeenInviteCode, with(teen, codeLimit))
@@ -159,6 +165,7 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 
 	// The messaging service's hook API.
 	add(http.MethodPut, "/api/v1/teens/:id", GuardClient, h.PutTeen, client)
+	add(http.MethodDelete, "/api/v1/teens/:id", GuardClient, h.DeleteTeen, client)
 	add(http.MethodPost, "/api/v1/teens/:id/signin-links", GuardClient, h.CreateSigninLink, client)
 	add(http.MethodGet, "/api/v1/teens/:id/policy", GuardClient, h.TeenPolicy, client)
 	add(http.MethodPost, "/api/v1/dm/check", GuardClient, h.CheckDM, client)

@@ -78,16 +78,17 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	sessions := session.New(d.Store, cookieName, cfg.TLS(), pairs...)
 	h := handlers.New(handlers.Deps{
-		Store:      d.Store,
-		Sessions:   sessions,
-		Flashes:    handlers.NewFlashStore(flashName, cfg.TLS(), pairs...),
-		Mail:       d.Mail,
-		Mailbox:    d.Mailbox,
-		Policies:   d.Policies,
-		RuleCounts: d.RuleCounts,
-		BaseURL:    cfg.BaseURL,
-		Dev:        cfg.Dev(),
-		Logger:     d.Logger,
+		Store:          d.Store,
+		Sessions:       sessions,
+		Flashes:        handlers.NewFlashStore(flashName, cfg.TLS(), pairs...),
+		Mail:           d.Mail,
+		Mailbox:        d.Mailbox,
+		Policies:       d.Policies,
+		RuleCounts:     d.RuleCounts,
+		BaseURL:        cfg.BaseURL,
+		Dev:            cfg.Dev(),
+		Logger:         d.Logger,
+		AlertRetention: cfg.AlertRetention,
 		Throttle: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Every(12 * time.Second), Burst: 10, ExpiresIn: 10 * time.Minute,
 		}),
@@ -214,7 +215,7 @@ func Serve(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Write
 	// The store queues jobs from the first moment anything can change,
 	// including the jobs the runner works at start: give it an inserter
 	// before the runner starts, never a runner that is not there yet.
-	jobCfg := alertEmailJobs(maintenance(jobConfig(st, logger, sender), st, logger), st, logger)
+	jobCfg := alertEmailJobs(maintenance(jobConfig(st, logger, sender), st, logger, cfg.AlertRetention), st, logger)
 	inserter, err := jobs.NewInserter(jobCfg)
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)

@@ -108,7 +108,22 @@ CREATE TABLE alert_emails (
 ) WITHOUT ROWID;
 CREATE INDEX alert_emails_user ON alert_emails (user_id);
 
+-- A teen erased when the messaging service deprovisions them leaves no
+-- policies row from which the nodes could read "no longer supervised". The
+-- erasure writes a tombstone under the next policy seq instead: nodes apply
+-- it like rules with supervised = false and forget the teen. It holds the
+-- client and the platform ID only, and is deleted after 30 days once every
+-- node seen in that time has applied it.
+CREATE TABLE policy_tombstones (
+    seq              INTEGER PRIMARY KEY,
+    client_id        INTEGER NOT NULL REFERENCES service_clients (id) ON DELETE CASCADE,
+    platform_user_id TEXT NOT NULL,
+    erased_at        DATETIME NOT NULL
+);
+CREATE INDEX policy_tombstones_erased_at ON policy_tombstones (erased_at);
+
 -- +goose Down
+DROP TABLE policy_tombstones;
 DROP TABLE alert_emails;
 DROP TABLE digest_settings;
 DROP TABLE alert_preferences;

@@ -235,11 +235,28 @@ func auditModels(rows []auditRow) []models.AuditEvent {
 // entry fails its own hash, a removed or reordered one breaks the next
 // entry's link. (A chain only proves itself consistent: removing the newest
 // entries, or rewriting everything and recomputing every hash, needs an
-// anchor kept elsewhere to detect. Retention that prunes the oldest entries
-// must likewise keep the last pruned hash as the new start.)
+// anchor kept elsewhere to detect. Retention prunes the oldest entries and
+// records the last pruned hash in an audit.pruned entry, which becomes the
+// start; see DeleteOldAuditEvents.)
 func (s *Store) VerifyAuditChain(ctx context.Context, teenID int64) error {
 	db := s.db.WithContext(ctx)
 	prev, afterID := "", int64(0)
+	// After retention deleted the oldest entries, the chain starts from
+	// the hash the newest audit.pruned entry names (it is itself covered
+	// by the chain, so it cannot be altered unseen either).
+	var pruned []auditRow
+	if err := db.Where("teen_id = ? AND action = ?", teenID, models.ActionAuditPruned).Order("id DESC").Limit(1).Find(&pruned).Error; err != nil {
+		return err
+	}
+	if len(pruned) == 1 {
+		var after struct {
+			ThroughHash string `json:"through_hash"`
+		}
+		if err := json.Unmarshal([]byte(pruned[0].After), &after); err != nil || after.ThroughHash == "" {
+			return fmt.Errorf("%w: entry %d of teen %d does not say where the kept log starts", models.ErrAuditTampered, pruned[0].ID, teenID)
+		}
+		prev = after.ThroughHash
+	}
 	const batch = 500
 	for {
 		var rows []auditRow

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -1217,9 +1219,10 @@ func (s *Store) CurrentSeq(ctx context.Context) (int64, error) {
 // zone and the contacts; and the highest seq among them (afterSeq when
 // there are none), which is what the caller has applied once it applied
 // them. Rows of teens nobody supervises any more come too, with Supervised
-// false, so a node drops them. It reads in one consistent snapshot with two
-// queries (rules with teens, then contacts), fast enough for 100,000 teens
-// at start-up.
+// false, so a node drops them, and so do teens erased since (tombstones,
+// see EraseTeen), with only the client and platform ID set. It reads in
+// one consistent snapshot with three queries (rules with teens, contacts,
+// tombstones), fast enough for 100,000 teens at start-up.
 func (s *Store) PolicySnapshots(ctx context.Context, afterSeq int64) ([]models.PolicySnapshot, int64, error) {
 	var out []models.PolicySnapshot
 	maxSeq := afterSeq
@@ -1263,34 +1266,26 @@ func (s *Store) PolicySnapshots(ctx context.Context, afterSeq int64) ([]models.P
 			return err
 		}
 		rows.Close()
-		if len(out) == 0 {
-			return nil
-		}
-		crows, err := tx.Raw(`SELECT c.teen_id, c.kind, c.platform_user_id, c.label FROM policy_contacts c
-			JOIN policies p ON p.teen_id = c.teen_id WHERE p.seq > ? ORDER BY c.teen_id, c.id`, afterSeq).Rows()
-		if err != nil {
-			return err
-		}
-		defer crows.Close()
-		for crows.Next() {
-			var teenID int64
-			var kind string
-			var c models.Contact
-			if err := crows.Scan(&teenID, &kind, &c.PlatformUserID, &c.Label); err != nil {
+		if len(out) > 0 {
+			if err := addSnapshotContacts(tx, afterSeq, out, index); err != nil {
 				return err
 			}
-			i, ok := index[teenID]
-			if !ok {
-				continue
-			}
-			p := &out[i].Policy
-			if kind == contactApproved {
-				p.Approved = append(p.Approved, c)
-			} else {
-				p.Blocked = append(p.Blocked, c)
-			}
 		}
-		return crows.Err()
+		// Erased teens: apply as "no longer supervised", in seq order with
+		// the rest (a platform ID provisioned again after an erasure has a
+		// later seq, so its new rules win).
+		var stones []tombstoneRow
+		if err := tx.Where("seq > ?", afterSeq).Order("seq").Find(&stones).Error; err != nil {
+			return err
+		}
+		for _, t := range stones {
+			out = append(out, models.PolicySnapshot{ClientID: t.ClientID, PlatformUserID: t.PlatformUserID, Seq: t.Seq})
+			maxSeq = max(maxSeq, t.Seq)
+		}
+		if len(stones) > 0 {
+			slices.SortStableFunc(out, func(a, b models.PolicySnapshot) int { return cmp.Compare(a.Seq, b.Seq) })
+		}
+		return nil
 	}, opts...)
 	if err != nil {
 		return nil, 0, err
@@ -1299,4 +1294,34 @@ func (s *Store) PolicySnapshots(ctx context.Context, afterSeq int64) ([]models.P
 		out = []models.PolicySnapshot{}
 	}
 	return out, maxSeq, nil
+}
+
+// addSnapshotContacts fills in the contacts of the snapshots in out (index
+// maps a teen ID to its place) whose rules changed after afterSeq.
+func addSnapshotContacts(tx *gorm.DB, afterSeq int64, out []models.PolicySnapshot, index map[int64]int) error {
+	crows, err := tx.Raw(`SELECT c.teen_id, c.kind, c.platform_user_id, c.label FROM policy_contacts c
+		JOIN policies p ON p.teen_id = c.teen_id WHERE p.seq > ? ORDER BY c.teen_id, c.id`, afterSeq).Rows()
+	if err != nil {
+		return err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var teenID int64
+		var kind string
+		var c models.Contact
+		if err := crows.Scan(&teenID, &kind, &c.PlatformUserID, &c.Label); err != nil {
+			return err
+		}
+		i, ok := index[teenID]
+		if !ok {
+			continue
+		}
+		p := &out[i].Policy
+		if kind == contactApproved {
+			p.Approved = append(p.Approved, c)
+		} else {
+			p.Blocked = append(p.Blocked, c)
+		}
+	}
+	return crows.Err()
 }

@@ -12,26 +12,18 @@ import templruntime "github.com/a-h/templ/runtime"
 import "github.com/hearth-safety/hearth/views"
 
 // PrivacyProps is the data for the "Your data" page at /privacy.
+// Retention is the published retention schedule, built by the handler from
+// the settings and constants the retention job and sessions use.
 type PrivacyProps struct {
 	views.Page
+	Retention []RetentionRow
 }
 
-// retention is one row of the published retention table.
-type retention struct {
-	what, holds string
-	keep        []string // one line each
-}
-
-// retentionTable is Hearth's published retention schedule. Keep it in step
-// with the retention jobs and session settings.
-var retentionTable = []retention{
-	{"Accounts", "Name, email address, role and a password hash (never the password itself). For teens: display name, birth month and time zone.", []string{"Until the account is deleted"}},
-	{"Moderation alerts", "Category, severity, the action taken, the time, and the IDs of the teen and the other account.", []string{"90 days"}},
-	{"Audit entries", "Who changed what for which teen, when, why, and the before and after.", []string{"2 years"}},
-	{"Teen sign-in links", "A single-use link the messaging app opens to sign a teen in.", []string{"10 minutes, then deleted"}},
-	{"Invitations", "Which guardian invited which teen, and whether it was accepted.", []string{"48 hours"}},
-	{"Password reset links", "A single-use link to choose a new password.", []string{"1 hour"}},
-	{"Sessions", "Which account is signed in on which browser.", []string{"Guardians: 30 minutes idle, 12 hours at most", "Support staff: 15 minutes idle, 8 hours at most"}},
+// RetentionRow is one row of the published retention table: a kind of
+// data, what it holds, and how long it is kept (one line each).
+type RetentionRow struct {
+	What, Holds string
+	Keep        []string
 }
 
 // Privacy is the "Your data" page: what Hearth keeps, for how long, and
@@ -77,15 +69,15 @@ func Privacy(p PrivacyProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, r := range retentionTable {
+			for _, r := range p.Retention {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<tr><th scope=\"row\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var3 string
-				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(r.what)
+				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(r.What)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 63, Col: 17}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 55, Col: 17}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -96,9 +88,9 @@ func Privacy(p PrivacyProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var4 string
-				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(r.holds)
+				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(r.Holds)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 64, Col: 43}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 56, Col: 43}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {
@@ -108,7 +100,7 @@ func Privacy(p PrivacyProps) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				for _, line := range r.keep {
+				for _, line := range r.Keep {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<span>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -116,7 +108,7 @@ func Privacy(p PrivacyProps) templ.Component {
 					var templ_7745c5c3_Var5 string
 					templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(line)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 68, Col: 22}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 60, Col: 22}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 					if templ_7745c5c3_Err != nil {
@@ -132,7 +124,7 @@ func Privacy(p PrivacyProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</tbody></table></div></section><div class=\"prose\"><section aria-labelledby=\"never-title\"><h2 id=\"never-title\">What Hearth never keeps</h2><ul><li>The text of any message, or any photo, video or link in one.</li><li>A list of who a teen talks to. Guardians see only the other account in an alert, and the contacts they approve or block.</li><li>A teen's date of birth. Hearth keeps the birth month, only to apply the rules for their age and to end supervision at 18.</li></ul></section><section aria-labelledby=\"who-title\"><h2 id=\"who-title\">Who sees what</h2><ul><li><strong>Teens</strong> see everything their guardians see about them.</li><li><strong>Guardians</strong> see the DM rules and alerts of teens who accepted their invitation, and nothing about teens who didn't.</li><li><strong>Support staff</strong> see a case's history and categories when a dispute is open, and every action they take is recorded with its reason.</li></ul></section><section aria-labelledby=\"rights-title\"><h2 id=\"rights-title\">Your choices</h2><p>Teens and guardians can export their data as a JSON file and delete their account. Deleting an account ends its links and removes what it kept, except audit entries, which are kept for 2 years so changes to a teen's supervision can always be explained.</p></section></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</tbody></table></div></section><div class=\"prose\"><section aria-labelledby=\"never-title\"><h2 id=\"never-title\">What Hearth never keeps</h2><ul><li>The text of any message, or any photo, video or link in one.</li><li>A list of who a teen talks to. Guardians see only the other account in an alert, and the contacts they approve or block.</li><li>A teen's date of birth. Hearth keeps the birth month, only to apply the rules for their age and to end supervision at 18.</li><li>Passwords, invitation codes and sign-in links in readable form: only their hashes are stored.</li></ul></section><section aria-labelledby=\"who-title\"><h2 id=\"who-title\">Who sees what</h2><ul><li><strong>Teens</strong> see everything their guardians see about them.</li><li><strong>Guardians</strong> see the DM rules and alerts of teens who accepted their invitation, and nothing about teens who didn't.</li><li><strong>Support staff</strong> see a case's history and categories when a dispute is open, and every action they take is recorded with its reason.</li></ul></section><section aria-labelledby=\"rights-title\"><h2 id=\"rights-title\">Your choices</h2><ul><li><strong>Download your data.</strong> Guardians can download everything Hearth keeps about them and the teens they supervise from <a href=\"/account\">their account page</a>; teens from the \"Your data\" section of <a href=\"/teen\">their home page</a>. The file is JSON, readable by people and programs.</li><li><strong>Delete your account.</strong> A guardian can delete their account at any time. Their supervision ends at once, the teens and other guardians are told, and their account, links, invitations, notifications and alert choices are deleted; the email address can be used to sign up again.</li><li><strong>When a teen leaves the messaging app,</strong> the app tells Hearth, which tells their guardians and deletes everything it kept about the teen: account, links, rules, requests, alerts, rule counts, notifications about them and their audit entries.</li></ul><p>One thing stays after a guardian deletes their account: the audit entries about their teens' supervision. Each teen's audit log is append-only and chained by hashes, so that no entry can be changed or removed unseen; the entries keep the name the guardian had then (never their email) until they are 2 years old or the teen's account is deleted. Notifications already sent to the teen and other guardians keep the words they were sent with. Where a teen's rules say who last changed them, the name becomes \"A former guardian\".</p></section></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1036,34 +1036,35 @@ func TestLinkify(t *testing.T) {
 
 func TestPrivacy(t *testing.T) {
 	t.Parallel()
-	doc := render(t, Privacy(PrivacyProps{Page: page(nil, "/privacy")}))
-	rows := map[string]string{}
+	doc := render(t, Privacy(PrivacyProps{Page: page(nil, "/privacy"), Retention: []RetentionRow{
+		{What: "Moderation alerts", Holds: "Category and severity.", Keep: []string{"90 days after the latest event"}},
+		{What: "Sessions", Holds: "Who is signed in.", Keep: []string{"Guardians: 30 minutes idle", "Staff: 15 minutes idle"}},
+	}}))
+	rows := map[string][]string{}
 	doc.Find("table tbody tr").Each(func(_ int, tr *goquery.Selection) {
-		rows[text(tr.Find("th").Contents().First())] = text(tr.Find("td"))
+		tr.Find("td span").Each(func(_ int, s *goquery.Selection) {
+			rows[text(tr.Find("th").Contents().First())] = append(rows[text(tr.Find("th").Contents().First())], text(s))
+		})
+		if text(tr.Find("th .row-detail")) == "" {
+			t.Errorf("row %q has no description", text(tr.Find("th")))
+		}
 	})
-	want := map[string][]string{
-		"Accounts":             {"Until the account is deleted"},
-		"Moderation alerts":    {"90 days"},
-		"Audit entries":        {"2 years"},
-		"Teen sign-in links":   {"10 minutes", "deleted"},
-		"Invitations":          {"48 hours"},
-		"Password reset links": {"1 hour"},
-		"Sessions":             {"30 minutes idle", "12 hours", "15 minutes idle", "8 hours"},
+	if got := rows["Moderation alerts"]; len(got) != 1 || got[0] != "90 days after the latest event" {
+		t.Errorf("alerts row: %q", got)
 	}
-	for what, parts := range want {
-		got, ok := rows[what]
-		if !ok {
-			t.Errorf("no row for %q (rows %v)", what, rows)
-			continue
-		}
-		for _, p := range parts {
-			if !strings.Contains(got, p) {
-				t.Errorf("%s kept for %q, want it to mention %q", what, got, p)
-			}
-		}
+	if got := rows["Sessions"]; len(got) != 2 || got[1] != "Staff: 15 minutes idle" {
+		t.Errorf("sessions row, one line per period: %q", got)
 	}
 	if !strings.Contains(text(doc.Find("main")), "Message text is never received or stored") {
 		t.Error("privacy page does not say message text is never received or stored")
+	}
+	if !strings.Contains(text(doc.Find("#never-title").Parent()), "The text of any message") {
+		t.Error("the never-kept list does not name message text")
+	}
+	for _, href := range []string{"/account", "/teen"} {
+		if doc.Find(`#rights-title ~ ul a[href="`+href+`"]`).Length() == 0 {
+			t.Errorf("the choices section does not link %s", href)
+		}
 	}
 }
 

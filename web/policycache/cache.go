@@ -58,6 +58,11 @@ type Config struct {
 	// Notify delivers a signal whenever another node committed a change
 	// (Postgres LISTEN). Nil on SQLite, where every writer is in-process.
 	Notify <-chan struct{}
+	// ReloadAfter: a node whose last successful sync is older than this
+	// reloads every teen instead of the changes since, because the records
+	// of teens erased meanwhile are deleted after a while (the store's
+	// PolicyTombstoneRetention, which is longer). Default 24h.
+	ReloadAfter time.Duration
 	// Now is the clock, for tests; it must carry a monotonic reading.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -109,6 +114,9 @@ func New(src Source, cfg Config) *Cache {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 250 * time.Millisecond
+	}
+	if cfg.ReloadAfter <= 0 {
+		cfg.ReloadAfter = 24 * time.Hour
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -189,12 +197,23 @@ func (c *Cache) Sync(ctx context.Context) error {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	started := c.cfg.Now()
-	snaps, maxSeq, err := c.src.PolicySnapshots(ctx, c.applied.Load())
+	after := c.applied.Load()
+	last := c.lastSync.Load()
+	full := last != nil && started.Sub(*last) > c.cfg.ReloadAfter
+	if full {
+		after = 0
+	}
+	snaps, maxSeq, err := c.src.PolicySnapshots(ctx, after)
 	if err != nil {
 		return err
 	}
-	for i := range snaps {
-		c.apply(&snaps[i])
+	if full {
+		c.reload(snaps)
+		c.cfg.Logger.Info("policy cache reloaded after a long silence", "supervised_teens", c.Len())
+	} else {
+		for i := range snaps {
+			c.apply(&snaps[i])
+		}
 	}
 	cls, err := c.src.ActiveClients(ctx)
 	if err != nil {
@@ -218,12 +237,48 @@ func (c *Cache) Sync(ctx context.Context) error {
 func (c *Cache) apply(s *models.PolicySnapshot) {
 	h := hashKey(c.seed, s.ClientID, s.PlatformUserID)
 	sh := &c.shards[h%shardCount]
-	if !s.Supervised {
-		sh.mu.Lock()
+	rec, cs := c.recordOf(s)
+	sh.mu.Lock()
+	if s.Supervised {
+		sh.t.put(h, s.ClientID, s.PlatformUserID, rec, cs)
+	} else {
 		sh.t.remove(h, s.ClientID, s.PlatformUserID)
-		sh.t.compact(c.seed)
-		sh.mu.Unlock()
-		return
+	}
+	sh.t.compact(c.seed)
+	sh.mu.Unlock()
+}
+
+// reload replaces every shard's teens with snaps, a snapshot of everything
+// (read from seq 0): what a node does after a long silence, when the
+// records of erased teens it missed may have been deleted.
+func (c *Cache) reload(snaps []models.PolicySnapshot) {
+	var fresh [shardCount]table
+	for i := range fresh {
+		fresh[i] = newTable()
+	}
+	for i := range snaps {
+		s := &snaps[i]
+		h := hashKey(c.seed, s.ClientID, s.PlatformUserID)
+		t := &fresh[h%shardCount]
+		if !s.Supervised {
+			t.remove(h, s.ClientID, s.PlatformUserID)
+			continue
+		}
+		rec, cs := c.recordOf(s)
+		t.put(h, s.ClientID, s.PlatformUserID, rec, cs)
+	}
+	for i := range c.shards {
+		fresh[i].compact(c.seed)
+		c.shards[i].mu.Lock()
+		c.shards[i].t = fresh[i]
+		c.shards[i].mu.Unlock()
+	}
+}
+
+// recordOf converts a supervised teen's snapshot into the shard's form.
+func (c *Cache) recordOf(s *models.PolicySnapshot) (record, *contactSet) {
+	if !s.Supervised {
+		return record{}, nil
 	}
 	p := &s.Policy
 	r := record{version: p.Version, minAge: int32(p.MinSenderAccountAgeDays), quietStart: p.QuietStart, quietEnd: p.QuietEnd,
@@ -247,10 +302,7 @@ func (c *Cache) apply(s *models.PolicySnapshot) {
 			cs.blocked = nil
 		}
 	}
-	sh.mu.Lock()
-	sh.t.put(h, s.ClientID, s.PlatformUserID, r, cs)
-	sh.t.compact(c.seed)
-	sh.mu.Unlock()
+	return r, cs
 }
 
 // Current reports whether the copy may be used to decide: its last

@@ -166,3 +166,67 @@ func TestCache_WriterWaitsOutANodeThatCannotSync(t *testing.T) {
 		}
 	})
 }
+
+func TestCache_ForgetsErasedTeens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		cl, _, _ := linkedTeen(t, s, "tk_maya")
+		leoClient, _, _ := linkedTeen(t, s, "tk_leo")
+		samClient, _, _ := linkedTeen(t, s, "tk_sam")
+		var offset atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+		a := policycache.New(s, policycache.Config{Poll: time.Hour})
+		b := policycache.New(s, policycache.Config{Poll: time.Hour, Now: clock})
+		for _, c := range []*policycache.Cache{a, b} {
+			if err := c.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer c.Stop(ctx)
+		}
+		if a.Lookup(cl.ID, "tk_maya") == nil || b.Lookup(leoClient.ID, "tk_leo") == nil {
+			t.Fatal("the supervised teens are not loaded")
+		}
+
+		// The writer's node has forgotten Maya when the erasure returns;
+		// another node forgets her at its next sync.
+		s.AfterPolicyCommit = func(ctx context.Context, seq int64) { a.AwaitApplied(ctx, seq, time.Now()) }
+		defer func() { s.AfterPolicyCommit = nil }()
+		if err := s.EraseTeen(ctx, cl.ID, "tk_maya"); err != nil {
+			t.Fatal(err)
+		}
+		if a.Lookup(cl.ID, "tk_maya") != nil {
+			t.Fatal("the writer's node still has the erased teen's rules")
+		}
+		if err := b.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if b.Lookup(cl.ID, "tk_maya") != nil {
+			t.Fatal("another node still has the erased teen's rules after a sync")
+		}
+
+		// A node that missed an erasure whose tombstone is gone still
+		// forgets the teen once it has been silent long enough to reload.
+		s.AfterPolicyCommit = nil
+		if err := s.EraseTeen(ctx, leoClient.ID, "tk_leo"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SQLDB().ExecContext(ctx, "DELETE FROM policy_tombstones"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if b.Lookup(leoClient.ID, "tk_leo") == nil {
+			t.Fatal("without the tombstone a recent node should not know of the erasure (the test proves nothing)")
+		}
+		offset.Store(int64(25 * time.Hour))
+		if err := b.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if b.Lookup(leoClient.ID, "tk_leo") != nil {
+			t.Error("a node silent for over a day did not reload: the erased teen is still there")
+		}
+		if b.Lookup(samClient.ID, "tk_sam") == nil || b.Lookup(cl.ID, "tk_maya") != nil {
+			t.Error("the reload lost a supervised teen or brought back an erased one")
+		}
+	})
+}
