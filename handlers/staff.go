@@ -22,8 +22,3 @@ func (h *Handlers) StaffLogin(c echo.Context) error {
 		return render(c, status, pages.StaffLogin(pages.StaffLoginProps{Page: p, Email: email, Next: next, Error: msg}))
 	})
 }
-
-// StaffHome is the support queue.
-func (h *Handlers) StaffHome(c echo.Context) error {
-	return render(c, http.StatusOK, pages.StaffHome(pages.StaffHomeProps{Page: h.page(c, "Support queue"), Name: currentUser(c).Name}))
-}
