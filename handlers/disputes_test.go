@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -299,4 +300,69 @@ func linkStateOf(t *testing.T, w *world, teenName string) string {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestDisputes_WhoMayOpenWhat walks every dispute route as each kind of
+// visitor. Anything not expected to work must be refused: 404 for people
+// of another role or without a link to the case (nothing leaks), a sign-in
+// redirect or 401 for nobody signed in.
+func TestDisputes_WhoMayOpenWhat(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, webtest.Options{})
+	maya, pat := linked(t, w, "tk_maya", "Maya", 14)
+	staffCase := fileAsTeen(t, maya)
+	id := strings.TrimPrefix(staffCase, "/staff/disputes/")
+	leo := w.teen("tk_leo", "Leo", 16)
+	other := w.guardian("other@example.com", "Olive Other")
+	agent := signInStaff(t, w.app, "agent@example.com", "Alex Agent", models.RoleStaff)
+	anon := w.app.Browser(t)
+
+	type visit struct {
+		name string
+		b    *webtest.Browser
+		want int
+	}
+	gets := map[string][]visit{
+		"/teen/disputes/" + id: {{"owner", maya, 200}, {"other_teen", leo, 404}, {"guardian_it_is_about", pat, 404}, {"agent", agent, 404}, {"anonymous", anon, 401}},
+		"/disputes/" + id:      {{"guardian_it_is_about", pat, 404}, {"other_guardian", other, 404}, {"teen", maya, 404}, {"agent", agent, 404}},
+		staffCase:              {{"agent", agent, 200}, {"teen", maya, 404}, {"guardian", pat, 404}, {"anonymous", anon, 303}},
+		"/staff":               {{"agent", agent, 200}, {"teen", maya, 404}, {"guardian", pat, 404}},
+		"/teen/disputes/new":   {{"teen", maya, 200}, {"guardian", pat, 404}, {"agent", agent, 404}},
+		"/disputes/new":        {{"guardian", pat, 200}, {"teen", maya, 404}, {"agent", agent, 404}},
+	}
+	for path, vs := range gets {
+		for _, v := range vs {
+			if res := v.b.Get(path); res.StatusCode != v.want {
+				t.Errorf("GET %s as %s: %d, want %d", path, v.name, res.StatusCode, v.want)
+			}
+		}
+	}
+	// Posts from people who may not act: the teen's own CSRF token, so
+	// only the role decides.
+	page := maya.Get("/teen/disputes/" + id)
+	token := page.Doc.Find(`input[name="_csrf"]`).First().AttrOr("value", "")
+	for _, path := range []string{staffCase + "/reply", staffCase + "/suspend", staffCase + "/end", staffCase + "/resolve"} {
+		res := maya.Post(path, url.Values{"_csrf": {token}, "reason": {"x"}, "version": {"1"}})
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("teen POST %s: %d, want 404", path, res.StatusCode)
+		}
+	}
+	gp := pat.Get("/disputes/new")
+	gtoken := gp.Doc.Find(`input[name="_csrf"]`).First().AttrOr("value", "")
+	if res := pat.Post("/disputes/"+id+"/reply", url.Values{"_csrf": {gtoken}, "body": {"hello"}}); res.StatusCode != http.StatusNotFound {
+		t.Errorf("guardian replying on the teen's case: %d", res.StatusCode)
+	}
+	th, err := w.app.Store.DisputeCaseFor(bg, models.Actor{UserID: 1, Role: models.RoleLead}, mustID(t, id))
+	if err != nil || len(th.Messages) != 0 {
+		t.Errorf("a refused post left a message: %+v %v", th.Messages, err)
+	}
+}
+
+func mustID(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("not an ID: %q", s)
+	}
+	return n
 }

@@ -127,6 +127,17 @@ func TestBrowser_NotMyParent(t *testing.T) {
 		t.Errorf("the guardian's dashboard = %q", got)
 	}
 	g.snap("guardian-after")
+
+	// The queue and the case page work on a phone: nothing scrolls
+	// sideways but the wide tables inside their own scrolling box.
+	phone := newBrowser(t, app.HTTP.URL, phoneNarrow)
+	signInStaff(t, app, phone, "agent2@example.com", "Sam Second", models.RoleStaff)
+	for _, path := range []string{"/staff?status=all", casePath} {
+		phone.open(path)
+		if o := phone.measureOverflow(); !o.fits(phoneNarrow.width) {
+			t.Errorf("%s scrolls sideways on a phone: %+v", path, o)
+		}
+	}
 }
 
 // signInStaff creates a support account and signs it in through
