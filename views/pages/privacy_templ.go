@@ -28,6 +28,7 @@ var retentionTable = []retention{
 	{"Accounts", "Name, email address, role and a password hash (never the password itself). For teens: display name, birth month and time zone.", []string{"Until the account is deleted"}},
 	{"Moderation alerts", "Category, severity, the action taken, the time, and the IDs of the teen and the other account.", []string{"90 days"}},
 	{"Audit entries", "Who changed what for which teen, when, why, and the before and after.", []string{"2 years"}},
+	{"Support cases", "What the person who reported a problem wrote, support's replies and internal notes, and what support did. Never any message content.", []string{"Until the filer's or the teen's account is deleted"}},
 	{"Teen sign-in links", "A single-use link the messaging app opens to sign a teen in.", []string{"10 minutes, then deleted"}},
 	{"Invitations", "Which guardian invited which teen, and whether it was accepted.", []string{"48 hours"}},
 	{"Password reset links", "A single-use link to choose a new password.", []string{"1 hour"}},
@@ -85,7 +86,7 @@ func Privacy(p PrivacyProps) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(r.what)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 63, Col: 17}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 64, Col: 17}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -98,7 +99,7 @@ func Privacy(p PrivacyProps) templ.Component {
 				var templ_7745c5c3_Var4 string
 				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(r.holds)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 64, Col: 43}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 65, Col: 43}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {
@@ -116,7 +117,7 @@ func Privacy(p PrivacyProps) templ.Component {
 					var templ_7745c5c3_Var5 string
 					templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(line)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 68, Col: 22}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/privacy.templ`, Line: 69, Col: 22}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 					if templ_7745c5c3_Err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/hearth-safety/hearth/web/webtest"
 )
 
-// TestBrowser_NotMyParent is issue 6's path through four browsers: a
+// TestBrowser_NotMyParent is issue 6's path through three browsers: a
 // 14-year-old reports that the guardian supervising them is not their
 // parent; a support agent pauses that supervision with a reason; a lead
 // ends it and resolves the case; the teen and the guardian each see the
@@ -90,8 +90,10 @@ func TestBrowser_NotMyParent(t *testing.T) {
 		t.Error("the guardian's notifications leak the report")
 	}
 
-	// A lead ends it and resolves the case with a note for the teen.
-	lead := newBrowser(t, app.HTTP.URL, desktop)
+	// A lead, on the same support computer, ends it and resolves the case
+	// with a note for the teen.
+	agent.click(`header form.signout button[type=submit]`)
+	lead := agent
 	signInStaff(t, app, lead, "lead@example.com", "Lee Lead", models.RoleLead)
 	lead.open(casePath)
 	lead.do("open the link's actions", chromedp.Click(chromedp.CSS(`.link-actions summary`)))
@@ -130,14 +132,14 @@ func TestBrowser_NotMyParent(t *testing.T) {
 
 	// The queue and the case page work on a phone: nothing scrolls
 	// sideways but the wide tables inside their own scrolling box.
-	phone := newBrowser(t, app.HTTP.URL, phoneNarrow)
-	signInStaff(t, app, phone, "agent2@example.com", "Sam Second", models.RoleStaff)
+	lead.do("emulate a phone", phoneNarrow.emulate())
 	for _, path := range []string{"/staff?status=all", casePath} {
-		phone.open(path)
-		if o := phone.measureOverflow(); !o.fits(phoneNarrow.width) {
+		lead.open(path)
+		if o := lead.measureOverflow(); !o.fits(phoneNarrow.width) {
 			t.Errorf("%s scrolls sideways on a phone: %+v", path, o)
 		}
 	}
+	lead.do("back to the desktop", desktop.emulate())
 }
 
 // signInStaff creates a support account and signs it in through
