@@ -376,6 +376,18 @@ func activitySentence(e models.AuditEvent) string {
 	case models.ActionDisputeRefused:
 		return who + " tried a lead-only action on a support case; it was refused."
 	case models.ActionDisputeActed:
+		switch models.DisputeActionKind(str("action")) {
+		case models.ActSuspendLink:
+			return who + " paused a supervision while working on a support case."
+		case models.ActReinstateLink:
+			return who + " restored a supervision while working on a support case."
+		case models.ActEndLink:
+			return who + " ended a supervision while working on a support case."
+		case models.ActResetRules:
+			return who + " reset the message rules while working on a support case."
+		case models.ActDisable:
+			return who + " closed a guardian's account while working on a support case."
+		}
 		return who + " acted on a support case."
 	}
 	return who + ": " + e.Action
