@@ -658,3 +658,75 @@ func TestStore_DisputeBadInputAndRaces(t *testing.T) {
 		})
 	})
 }
+
+func TestStore_DisputeCaseView(t *testing.T) {
+	eachWorld(t, func(t *testing.T, w *world) {
+		s := w.s
+		maya, mayaP := w.teen(t, "Maya", "2012-06")
+		leo, leoP := w.teen(t, "Leo", "2010-06")
+		pat := w.guardian(t, "Pat Parent")
+		cam := w.guardian(t, "Cam Coparent")
+		patMaya := w.link(t, pat, mayaP)
+		camMaya := w.link(t, cam, mayaP)
+		patLeo := w.link(t, pat, leoP)
+		lead := w.lead(t)
+		if err := s.EndLink(ctx, cam.Actor, camMaya.ID, "moving away"); err != nil {
+			t.Fatal(err)
+		}
+		var seed []store.SeedAlert
+		for i, c := range []models.Category{models.CategoryBullying, models.CategoryBullying, models.CategoryScam} {
+			seed = append(seed, store.SeedAlert{ReceivedAt: w.c.Now(), Event: models.Event{ID: "evt_" + itoa(int64(i)), TeenID: maya.PlatformUserID,
+				CounterpartID: "u_x", Direction: models.DirectionInbound, Category: c, Severity: models.SeverityHigh,
+				ActionTaken: models.ActionMessageBlocked, OccurredAt: w.c.Now()}})
+		}
+		if _, err := s.SeedAlerts(ctx, w.client.ID, seed); err != nil {
+			t.Fatal(err)
+		}
+		earlier, err := s.OpenDispute(ctx, mayaP.Actor, store.NewDispute{Kind: models.DisputeRuleUnfair, Description: "Quiet hours."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.OpenDispute(ctx, mayaP.Actor, store.NewDispute{Kind: models.DisputeGuardianMisuse, LinkID: patMaya.ID, Description: "He reads my alerts to my friends."})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		c, err := s.DisputeCaseFor(ctx, lead.Actor, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Teen.ID != maya.ID || len(c.Links) != 2 || c.Links[0].ID != patMaya.ID || c.Links[1].State != models.LinkEnded {
+			t.Errorf("links = %+v", c.Links)
+		}
+		if len(c.AlertCounts) != 2 || c.AlertCounts[0] != (store.CategoryCount{Category: models.CategoryBullying, Count: 2}) ||
+			c.AlertCounts[1] != (store.CategoryCount{Category: models.CategoryScam, Count: 1}) {
+			t.Errorf("alert counts = %+v", c.AlertCounts)
+		}
+		if len(c.Earlier) != 1 || c.Earlier[0].ID != earlier.ID {
+			t.Errorf("earlier = %+v", c.Earlier)
+		}
+		if c.Rules == nil || !c.RulesSupervised || len(c.Events) != 1 || len(c.Audit) == 0 {
+			t.Errorf("rules %v/%v, events %+v, audit %d", c.Rules, c.RulesSupervised, c.Events, len(c.Audit))
+		}
+
+		t.Run("disabling_a_guardian_ends_every_supervision_they_hold", func(t *testing.T) {
+			act(t, s, lead, d.ID, models.DisputeAction{Kind: models.ActDisable, GuardianID: pat.UserID, Reason: "Misuse confirmed."})
+			if linkState(t, s, patMaya.ID) != "ended" || linkState(t, s, patLeo.ID) != "ended" {
+				t.Fatal("a link of the disabled guardian is still live")
+			}
+			if !hasNote(notes(t, s, leoP), "Hearth support closed Pat Parent's account, so their supervision ended. They no longer see anything about you.") {
+				t.Errorf("Leo not told: %+v", notes(t, s, leoP))
+			}
+			e, ok := findAudit(auditActions(t, s, lead, leo.ID), models.ActionLinkEnded)
+			if !ok || e.Reason != "After a review by Hearth support." || strings.Contains(e.Reason, "Misuse") {
+				t.Errorf("Leo's link.ended = %+v", e)
+			}
+			if _, err := s.Authenticate(ctx, pat.Email, "whatever", models.RoleGuardian); !errors.Is(err, models.ErrInvalidCredentials) {
+				t.Errorf("disabled guardian authenticates: %v", err)
+			}
+			if err := s.VerifyAuditChain(ctx, leo.ID); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+}
