@@ -150,6 +150,9 @@ const (
 	MaxDisputeTextLen = 2000
 	// MaxStaffReasonLen bounds the reason every staff action needs.
 	MaxStaffReasonLen = 1000
+	// MaxOpenDisputes is how many unclosed cases one person may have at
+	// once: enough for any real trouble, and a bound on a flood.
+	MaxOpenDisputes = 5
 )
 
 // Dispute is one support case.

@@ -182,7 +182,9 @@ type NewDispute struct {
 // unknown kind for the viewer's role, a missing or overlong description (at
 // most 2,000 characters) or a missing link, a *models.ValidationError; a
 // teen or link the viewer has nothing to do with, models.ErrNotFound, like
-// anyone who is neither a teen nor a guardian. A teen's dispute is
+// anyone who is neither a teen nor a guardian; a sixth unclosed case of
+// the same person (models.MaxOpenDisputes), a validation error on "kind".
+// A teen's dispute is
 // confidential: no guardian is told of it or sees it anywhere. The filer is
 // told it arrived (a guardian also by email); the audit entry is hidden
 // from guardians.
@@ -244,6 +246,14 @@ func (s *Store) OpenDispute(ctx context.Context, viewer models.Actor, in NewDisp
 				return models.ErrNotFound
 			}
 			linkID = &mine[0].ID
+		}
+		var open int64
+		if err := tx.Model(&disputeRow{}).Where("filer_id = ? AND status IN ?", viewer.UserID,
+			[]string{string(models.DisputeOpen), string(models.DisputeWaitingOnFiler)}).Count(&open).Error; err != nil {
+			return err
+		}
+		if open >= models.MaxOpenDisputes {
+			return models.Invalid("kind", fmt.Sprintf("You already have %d open reports. Support answers them first: add to one of them instead.", open))
 		}
 		me, err := loadPerson(tx, viewer.UserID)
 		if err != nil {

@@ -172,6 +172,15 @@ func TestStore_DisputeIntake(t *testing.T) {
 			if _, err := s.OpenDispute(ctx, mayaP.Actor, store.NewDispute{Kind: models.DisputeRuleUnfair, Description: strings.Repeat("é", 2000)}); err != nil {
 				t.Errorf("2,000 characters refused: %v", err)
 			}
+			// Maya now has 2 open cases; 3 more reach the limit, a 6th is refused.
+			for i := 0; i < 3; i++ {
+				if _, err := s.OpenDispute(ctx, mayaP.Actor, store.NewDispute{Kind: models.DisputeOther, Description: "more"}); err != nil {
+					t.Fatalf("case %d: %v", i+3, err)
+				}
+			}
+			if _, err := s.OpenDispute(ctx, mayaP.Actor, store.NewDispute{Kind: models.DisputeOther, Description: "flood"}); models.FieldErrors(err)["kind"] == "" {
+				t.Errorf("a sixth open case: %v", err)
+			}
 		})
 
 		t.Run("foreign_teen_or_link_is_not_found", func(t *testing.T) {
