@@ -43,6 +43,8 @@ func (h *Handlers) retentionTable() []pages.RetentionRow {
 			Keep: []string{strconv.Itoa(models.RuleCountRetentionDays) + " days"}},
 		{What: "Audit entries", Holds: "Who changed what for which teen, when, why, and the before and after.",
 			Keep: []string{durationWords(models.AuditRetention) + "; deleted with the teen's account. They keep a guardian's name, never their email, after the guardian deletes their account"}},
+		{What: "Support cases", Holds: "What the person who reported a problem wrote, support's replies and internal notes, and what support did. Never any message content.",
+			Keep: []string{"Until the filer's or the teen's account is deleted"}},
 		{What: "Notifications", Holds: "The messages in your notifications menu.",
 			Keep: []string{"Until the account they belong to is deleted"}},
 		{What: "Teen sign-in links", Holds: "A single-use link the messaging app opens to sign a teen in.",

@@ -306,6 +306,14 @@ func activityItems(es []models.AuditEvent) []pages.ActivityItem {
 
 func actorLabel(e models.AuditEvent) string { return e.ActorLabel() }
 
+// orSomeone is a name, or "someone" when the entry did not keep one.
+func orSomeone(name string) string {
+	if name == "" {
+		return "someone"
+	}
+	return name
+}
+
 // activitySentence turns an audit entry into words for the activity log.
 func activitySentence(e models.AuditEvent) string {
 	who := actorLabel(e)
@@ -340,6 +348,48 @@ func activitySentence(e models.AuditEvent) string {
 		return who + " changed the message rules."
 	case models.ActionAuditPruned:
 		return "Hearth deleted the activity older than 2 years, as its retention period says."
+	case models.ActionLinkSuspended:
+		return who + " paused " + orSomeone(str("guardian")) + "'s supervision."
+	case models.ActionLinkReinstated:
+		return who + " restored " + orSomeone(str("guardian")) + "'s supervision."
+	case models.ActionAccountDisabled:
+		return who + " closed " + orSomeone(str("guardian")) + "'s account."
+	case models.ActionDisputeOpened:
+		return who + " opened a support case."
+	case models.ActionDisputeAnswered, models.ActionDisputeReplied:
+		return who + " replied on a support case."
+	case models.ActionDisputeAssigned:
+		return who + " assigned a support case."
+	case models.ActionDisputeAsked:
+		return who + " asked for more information on a support case."
+	case models.ActionDisputeNote:
+		return who + " added an internal note to a support case."
+	case models.ActionDisputeResolved:
+		return who + " resolved a support case."
+	case models.ActionDisputeRejected:
+		return who + " closed a support case without action."
+	case models.ActionDisputeProposed:
+		return who + " proposed an action for a support lead to decide."
+	case models.ActionDisputeApproved:
+		return who + " approved a proposed action."
+	case models.ActionDisputeDeclined:
+		return who + " declined a proposed action."
+	case models.ActionDisputeRefused:
+		return who + " tried a lead-only action on a support case; it was refused."
+	case models.ActionDisputeActed:
+		switch models.DisputeActionKind(str("action")) {
+		case models.ActSuspendLink:
+			return who + " paused a supervision while working on a support case."
+		case models.ActReinstateLink:
+			return who + " restored a supervision while working on a support case."
+		case models.ActEndLink:
+			return who + " ended a supervision while working on a support case."
+		case models.ActResetRules:
+			return who + " reset the message rules while working on a support case."
+		case models.ActDisable:
+			return who + " closed a guardian's account while working on a support case."
+		}
+		return who + " acted on a support case."
 	}
 	return who + ": " + e.Action
 }

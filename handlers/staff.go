@@ -40,8 +40,3 @@ func (h *Handlers) StaffLogin(c echo.Context) error {
 		return redirect(c, withNext(SecondFactorPath, next))
 	})
 }
-
-// StaffHome is the support queue.
-func (h *Handlers) StaffHome(c echo.Context) error {
-	return render(c, http.StatusOK, pages.StaffHome(pages.StaffHomeProps{Page: h.page(c, "Support queue"), Name: currentUser(c).Name}))
-}

@@ -117,6 +117,11 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodPost, "/teens/:id/messages", GuardGuardn, h.SaveGuardianMessages, guardian)
 	add(http.MethodPost, "/requests/:id/approve", GuardGuardn, h.DecideRequest(true), guardian)
 	add(http.MethodPost, "/requests/:id/decline", GuardGuardn, h.DecideRequest(false), guardian)
+	add(http.MethodGet, "/disputes", GuardGuardn, h.DisputeList, guardian)
+	add(http.MethodGet, "/disputes/new", GuardGuardn, h.DisputeNewPage, guardian)
+	add(http.MethodPost, "/disputes", GuardGuardn, h.OpenDispute, guardian)
+	add(http.MethodGet, "/disputes/:id", GuardGuardn, h.DisputeDetail, guardian)
+	add(http.MethodPost, "/disputes/:id/reply", GuardGuardn, h.DisputeReply, guardian)
 
 	// Guardians: which alerts email them at once, and the weekly digest.
 	add(http.MethodGet, "/account/alerts", GuardGuardn, h.AlertPrefsPage, guardian)
@@ -141,6 +146,11 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodGet, "/teen/activity.json", GuardTeen, h.TeenActivityJSON, teen)
 	add(http.MethodGet, "/teen/export.json", GuardTeen, h.TeenExportJSON, teen)
 	add(http.MethodGet, "/teen/help", GuardTeen, h.TeenHelp, teen)
+	add(http.MethodGet, "/teen/disputes", GuardTeen, h.DisputeList, teen)
+	add(http.MethodGet, "/teen/disputes/new", GuardTeen, h.DisputeNewPage, teen)
+	add(http.MethodPost, "/teen/disputes", GuardTeen, h.OpenDispute, teen)
+	add(http.MethodGet, "/teen/disputes/:id", GuardTeen, h.DisputeDetail, teen)
+	add(http.MethodPost, "/teen/disputes/:id/reply", GuardTeen, h.DisputeReply, teen)
 	add(http.MethodGet, "/teen/invite", GuardTeen, h.TeenInviteCodePage, teen)
 	add(http.MethodPost, "/teen/invite", GuardTeen, h.TeenInviteCode, with(teen, codeLimit))
 	add(http.MethodGet, "/teen/invite/:code", GuardTeen, h.TeenInviteReview, with(teen, codeLimit))
@@ -162,6 +172,23 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodPost, "/staff/accounts/:id/disable", GuardStaff, h.StaffAccountAction(pages.StaffActionDisable), staff)
 	add(http.MethodPost, "/staff/accounts/:id/enable", GuardStaff, h.StaffAccountAction(pages.StaffActionEnable), staff)
 	add(http.MethodPost, "/staff/accounts/:id/reset-second-factor", GuardStaff, h.StaffAccountAction(pages.StaffActionReset), staff)
+	add(http.MethodGet, "/staff/disputes/:id", GuardStaff, h.StaffCase, staff)
+	add(http.MethodPost, "/staff/disputes/:id/assign", GuardStaff, h.StaffAct(models.ActAssign), staff)
+	add(http.MethodPost, "/staff/disputes/:id/reply", GuardStaff, h.StaffAct(models.ActReply), staff)
+	add(http.MethodPost, "/staff/disputes/:id/ask", GuardStaff, h.StaffAct(models.ActAskInfo), staff)
+	add(http.MethodPost, "/staff/disputes/:id/notes", GuardStaff, h.StaffAct(models.ActNote), staff)
+	add(http.MethodPost, "/staff/disputes/:id/suspend", GuardStaff, h.StaffAct(models.ActSuspendLink), staff)
+	add(http.MethodPost, "/staff/disputes/:id/reinstate", GuardStaff, h.StaffAct(models.ActReinstateLink), staff)
+	add(http.MethodPost, "/staff/disputes/:id/reset-rules", GuardStaff, h.StaffAct(models.ActResetRules), staff)
+	add(http.MethodPost, "/staff/disputes/:id/resolve", GuardStaff, h.StaffAct(models.ActResolve), staff)
+	add(http.MethodPost, "/staff/disputes/:id/reject", GuardStaff, h.StaffAct(models.ActReject), staff)
+	add(http.MethodPost, "/staff/disputes/:id/propose", GuardStaff, h.StaffAct(models.ActPropose), staff)
+	// Lead-only: the store refuses an agent (403) and records the attempt,
+	// so these are open to all staff here.
+	add(http.MethodPost, "/staff/disputes/:id/end", GuardStaff, h.StaffAct(models.ActEndLink), staff)
+	add(http.MethodPost, "/staff/disputes/:id/disable", GuardStaff, h.StaffAct(models.ActDisable), staff)
+	add(http.MethodPost, "/staff/disputes/:id/proposals/:pid/approve", GuardStaff, h.StaffAct(models.ActApprove), staff)
+	add(http.MethodPost, "/staff/disputes/:id/proposals/:pid/decline", GuardStaff, h.StaffAct(models.ActDecline), staff)
 
 	// The messaging service's hook API.
 	add(http.MethodPut, "/api/v1/teens/:id", GuardClient, h.PutTeen, client)

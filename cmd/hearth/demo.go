@@ -19,10 +19,15 @@ var demoAccounts = []store.NewUser{
 	{Email: "parent@example.com", Name: "Priya Parent", Password: "demo-parent-pass", Role: models.RoleGuardian},
 	{Email: "coparent@example.com", Name: "Chris Coparent", Password: "demo-coparent-pass", Role: models.RoleGuardian},
 	{Email: "support@example.com", Name: "Sasha Support", Password: "demo-support-pass", Role: models.RoleLead},
+	{Email: "agent@example.com", Name: "Alex Agent", Password: "demo-agent-pass", Role: models.RoleStaff},
 }
 
 // demoLead is the demo's support lead, who signs in with a second factor.
 const demoLead = "support@example.com"
+// demoDispute is the open case Leo filed, waiting in the support queue.
+var demoDispute = store.NewDispute{Kind: models.DisputeRuleUnfair,
+	Description: "Messages from accounts less than a week old go to my requests. My new team's coach just made an account, " +
+		"so I keep missing practice updates. Could the limit be shorter, or could the coach be an approved contact?"}
 
 // loadGuardian supervises the teens of `hearth demo --teens N`, so that
 // load tests have N supervised teens without touching the documented
@@ -136,6 +141,10 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 		return err
 	}
 
+	if err := demoDisputes(ctx, st, client.ID, stdout); err != nil {
+		return err
+	}
+
 	if *extra > 0 {
 		if err := demoLoadTeens(ctx, st, client.ID, *extra, stdout); err != nil {
 			return err
@@ -146,7 +155,7 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 		fmt.Fprintf(stdout, "\nSam's pending invitation code from parent@example.com: %s (valid 48 hours)\n", samCode)
 	}
 	fmt.Fprintf(stdout, "\nDemo service client %q\n  API key:        %s\n  Webhook secret: %s\n", client.Name, key, client.WebhookSecret)
-	fmt.Fprintf(stdout, "\nSign in at %s/login as parent@example.com / demo-parent-pass,\nor as support at %s/staff/login with support@example.com / demo-support-pass.\n", cfg.BaseURL, cfg.BaseURL)
+	fmt.Fprintf(stdout, "\nSign in at %s/login as parent@example.com / demo-parent-pass,\nor as support at %s/staff/login with support@example.com / demo-support-pass (a lead)\nor agent@example.com / demo-agent-pass (an agent).\n", cfg.BaseURL, cfg.BaseURL)
 	if err := demoStaffSecondFactor(ctx, st, *staffSecret, stdout); err != nil {
 		return err
 	}
@@ -211,6 +220,31 @@ func demoLinks(ctx context.Context, st *store.Store, clientID int64, stdout io.W
 	}
 	fmt.Fprintln(stdout, "  Priya Parent invited Sam (not accepted yet)")
 	return code, nil
+}
+
+// demoDisputes files Leo's open case ("a rule is unfair"), unless Leo has
+// one already, so the support queue is not empty.
+func demoDisputes(ctx context.Context, st *store.Store, clientID int64, stdout io.Writer) error {
+	fmt.Fprintln(stdout, "Filing Leo's support case…")
+	leo, err := st.TeenByPlatformID(ctx, clientID, "tk_leo")
+	if err != nil {
+		return err
+	}
+	asLeo := models.Actor{UserID: leo.UserID, Role: models.RoleTeen}
+	mine, err := st.FilerDisputes(ctx, asLeo)
+	if err != nil {
+		return err
+	}
+	if len(mine) > 0 {
+		fmt.Fprintln(stdout, "  Leo's case exists already, kept")
+		return nil
+	}
+	d, err := st.OpenDispute(ctx, asLeo, demoDispute)
+	if err != nil {
+		return fmt.Errorf("demo: Leo's case: %w", err)
+	}
+	fmt.Fprintf(stdout, "  case #%d from Leo: %s (open, in the queue at /staff)\n", d.ID, d.Kind.Label())
+	return nil
 }
 
 // demoLoadTeens adds n supervised teens for load tests (--teens N): each

@@ -504,6 +504,7 @@ func TestRun_demo(t *testing.T) {
 			{"parent@example.com", "demo-parent-pass", models.RoleGuardian},
 			{"coparent@example.com", "demo-coparent-pass", models.RoleGuardian},
 			{"support@example.com", "demo-support-pass", models.RoleLead},
+			{"agent@example.com", "demo-agent-pass", models.RoleStaff},
 		}
 		for _, a := range accounts {
 			if _, err := st.Authenticate(ctx, a.email, a.password, a.role); err != nil {
@@ -552,6 +553,22 @@ func TestRun_demo(t *testing.T) {
 		}
 		if _, err := st.TeenByPlatformID(ctx, cl.ID, "tk_load_000001"); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("demo without --teens made load teens: err = %v", err)
+		}
+
+		// Leo's open case waits in the queue, as the lead and the agent see it.
+		for _, email := range []string{"support@example.com", "agent@example.com"} {
+			u, err := st.UserByEmail(ctx, email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := st.DisputeQueueFor(ctx, models.Actor{UserID: u.ID, Role: u.Role}, store.DisputeFilter{})
+			if err != nil || len(q.Items) != 1 {
+				t.Fatalf("%s's queue = %+v, %v", email, q.Items, err)
+			}
+			d := q.Items[0]
+			if d.TeenName != "Leo" || d.FilerName != "Leo" || d.Kind != models.DisputeRuleUnfair || d.Status != models.DisputeOpen || !d.Confidential {
+				t.Errorf("demo case = %+v", d)
+			}
 		}
 	})
 
@@ -640,6 +657,10 @@ func TestRun_demo(t *testing.T) {
 		}
 		if _, err := st.TeenByPlatformID(ctx, cl.ID, "tk_maya"); err != nil {
 			t.Errorf("tk_maya after demo --force: %v", err)
+		}
+		var n int64
+		if err := st.SQLDB().QueryRow("SELECT count(*) FROM disputes").Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d cases after demo --force (err %v), want Leo's one", n, err)
 		}
 	})
 

@@ -43,7 +43,7 @@ type policyHooks struct {
 // Every change that affects what a DM check must decide for a teen bumps
 // the teen's seq, a number global to the database that only grows: an edit
 // of the rules, supervision starting (first active link) or stopping (the
-// last active link ends or is suspended), the teen's time zone changing,
+// last live link ends), the teen's time zone changing,
 // a time-limited permission running out. Nodes apply changes in seq order,
 // so numbers must become visible in the order they are handed out: on
 // Postgres the sequence policy_seq is taken under a transaction-scoped
@@ -314,7 +314,7 @@ func syncContacts(tx *gorm.DB, teenID int64, old []contactRow, p models.DMPolicy
 }
 
 // syncSupervision makes teen's policies row agree with whether the teen has
-// an active link, inside the transaction that just changed the teen's
+// a live link, inside the transaction that just changed the teen's
 // links (which holds the teen's lock). Every path that makes, ends,
 // suspends or reinstates a link must call it:
 //
@@ -324,10 +324,13 @@ func syncContacts(tx *gorm.DB, teenID int64, old []contactRow, p models.DMPolicy
 //     from the age defaults, as new supervision does by DESIGN.md, with the
 //     next version. The kept rules are not revived silently: the audit log
 //     holds them, and the change is recorded.
-//   - No active link left: supervised = false and a new seq, so every node
+//   - No live link left: supervised = false and a new seq, so every node
 //     drops the teen; the rules are kept for the history, a time-limited
 //     permission is dropped, and pending loosening requests, which nobody
 //     can answer any more, are cancelled.
+//
+// A suspended link counts as live: staff suspend a guardian while they look
+// into a problem, the guardian loses access, and the rules stay in force.
 //
 // The first two queue a supervision.started webhook, the third a
 // supervision.ended one with the reason (queueWebhook), for the client that
@@ -336,7 +339,7 @@ func syncContacts(tx *gorm.DB, teenID int64, old []contactRow, p models.DMPolicy
 // if any.
 func (s *Store) syncSupervision(tx *gorm.DB, teen teenRow, by auditActor, linkID *int64, now time.Time) error {
 	var active int64
-	if err := tx.Model(&linkRow{}).Where("teen_id = ? AND state = ?", teen.ID, string(models.LinkActive)).Count(&active).Error; err != nil {
+	if err := tx.Model(&linkRow{}).Where("teen_id = ? AND state IN ?", teen.ID, liveStates).Count(&active).Error; err != nil {
 		return err
 	}
 	row, contacts, err := loadPolicy(tx, teen.ID)

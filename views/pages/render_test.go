@@ -162,15 +162,22 @@ func checkDocument(t *testing.T, doc *goquery.Document) {
 	// Forms post, carry the CSRF token, and label their inputs.
 	doc.Find("form").Each(func(_ int, f *goquery.Selection) {
 		action, _ := f.Attr("action")
-		if m, _ := f.Attr("method"); m != "post" {
+		// A search form (the staff queue's filters) only reads, so it
+		// may GET without a token; every other form posts with one.
+		m, _ := f.Attr("method")
+		_, search := f.Attr("data-search")
+		if m != "post" && !(search && m == "get") {
 			t.Errorf("form %s method = %q", action, m)
 		}
 		if _, ok := f.Attr("novalidate"); ok {
 			t.Errorf("form %s has novalidate", action)
 		}
 		csrf := f.Find(`input[type="hidden"][name="_csrf"]`)
-		if v, _ := csrf.Attr("value"); csrf.Length() != 1 || v != testToken {
+		if v, _ := csrf.Attr("value"); m == "post" && (csrf.Length() != 1 || v != testToken) {
 			t.Errorf("form %s: _csrf inputs %d, value %q", action, csrf.Length(), v)
+		}
+		if m == "get" && csrf.Length() != 0 {
+			t.Errorf("search form %s leaks the CSRF token into URLs", action)
 		}
 		f.Find("input:not([type=hidden]), select, textarea").Each(func(_ int, in *goquery.Selection) {
 			id, _ := in.Attr("id")
@@ -357,7 +364,7 @@ func TestLayout_navigation(t *testing.T) {
 		nav                       []string // label -> href pairs
 		viewer                    *views.Viewer
 	}{
-		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Invite a teen", "/invitations/new"}, guardian},
+		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Invite a teen", "/invitations/new", "Support", "/disputes"}, guardian},
 		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My messages", "/teen/messages", "My supervision", "/teen/supervision", "Activity", "/teen/activity"}, teen},
 		{"agent", "/staff", "Support agent", "/staff/logout", []string{"Queue", "/staff"}, agent},
 		{"lead", "/staff", "Support lead", "/staff/logout", []string{"Queue", "/staff", "Staff accounts", "/staff/accounts"}, lead},
@@ -893,14 +900,6 @@ func TestStaff(t *testing.T) {
 	if got := text(doc.Find(".empty-state")); !strings.Contains(got, "No open disputes") ||
 		!strings.Contains(got, "New cases from teens and guardians appear here, oldest first.") {
 		t.Errorf("empty queue = %q", got)
-	}
-	doc = render(t, StaffHome(StaffHomeProps{Page: page(agent, "/staff"), Name: "Alex", OpenDisputes: 3}))
-	if doc.Find(".empty-state").Length() != 0 || text(doc.Find(".stat")) != "3 open disputes" {
-		t.Errorf("queue with disputes = %q", text(doc.Find(".stat")))
-	}
-	doc = render(t, StaffHome(StaffHomeProps{Page: page(agent, "/staff"), OpenDisputes: 1}))
-	if text(doc.Find(".stat")) != "1 open dispute" {
-		t.Errorf("one dispute = %q", text(doc.Find(".stat")))
 	}
 }
 
@@ -1661,7 +1660,7 @@ func TestTeenSupervision(t *testing.T) {
 		if _, req := reason.Attr("required"); req {
 			t.Error("reason is required")
 		}
-		if doc.Find(`main a[href="/teen/help"]`).Length() == 0 {
+		if doc.Find(`main a[href^="/teen/disputes/new"]`).Length() == 0 {
 			t.Error("no way to get help")
 		}
 		reqs := doc.Find("#my-requests-title").Closest("section").Find(".request-card")

@@ -1239,7 +1239,7 @@ func TeenSupervision(p TeenSupervisionProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "<p><strong>Something wrong?</strong> If someone supervising you isn't your parent or guardian, or is misusing it, <a href=\"/teen/help\">get help</a>. Hearth support can step in, and they aren't told you asked.</p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "<p><strong>Something wrong?</strong> If someone supervising you isn't your parent or guardian, or is misusing it, <a href=\"/teen/disputes/new\">get help / report a problem</a>. Hearth support can step in, and they aren't told you asked.</p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1738,7 +1738,7 @@ func teenGuardianCard(p TeenSupervisionProps, g TeenGuardianView) templ.Componen
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 138, " decides and you're told the answer. If you'd rather not ask them, <a href=\"/teen/help\">Hearth support can help</a> instead.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 138, " decides and you're told the answer. If you'd rather not ask them, <a href=\"/teen/disputes/new?kind=end_supervision\">Hearth support can help</a> instead.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

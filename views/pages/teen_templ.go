@@ -388,7 +388,7 @@ func TeenHome(p TeenHomeProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p class=\"muted small\">If a guardian isn't who they say they are, or is misusing supervision, you can report it to Hearth support. That report is confidential: the guardian isn't told. <a href=\"/teen/help\">Get help</a></p></section></div><section class=\"section\" id=\"what-guardians-see\" aria-labelledby=\"see-title\"><div class=\"section-head\"><h2 id=\"see-title\">What guardians can see</h2><p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p class=\"muted small\">If a guardian isn't who they say they are, or is misusing supervision, you can report it to Hearth support. That report is confidential: the guardian isn't told. <a href=\"/teen/disputes/new\">Get help / report a problem</a></p></section></div><section class=\"section\" id=\"what-guardians-see\" aria-labelledby=\"see-title\"><div class=\"section-head\"><h2 id=\"see-title\">What guardians can see</h2><p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
