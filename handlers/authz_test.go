@@ -54,6 +54,9 @@ type matrixCast struct {
 	signIn   func(who string) *webtest.Browser
 	agentID  int64 // staff accounts: "own" is the agent's, "other" the lead's
 	leadID   int64
+
+	mayaCase, linkedCase, noahCase, noahGuardianCase int64
+	proposal                                         int64 // on Maya's case
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
@@ -207,6 +210,28 @@ func newMatrixCast(t *testing.T) *matrixCast {
 	must(err)
 	c.agentID, c.leadID = agent.ID, lead.ID
 
+	// Support cases: Maya's about her guardian, her guardian's about her,
+	// and Noah's, with a proposal waiting on a lead on Maya's.
+	open := func(who models.Actor, in store.NewDispute) models.Dispute {
+		d, err := st.OpenDispute(bg, who, in)
+		must(err)
+		return d
+	}
+	mayaCase := open(teenActor(maya), store.NewDispute{Kind: models.DisputeGuardianMisuse, LinkID: c.mayaLink, Description: "They read too much into things."})
+	c.mayaCase = mayaCase.ID
+	c.linkedCase = open(as(linked), store.NewDispute{Kind: models.DisputeLostAccess, TeenID: maya.ID, Description: "I cannot see Maya's page."}).ID
+	c.noahCase = open(teenActor(noah), store.NewDispute{Kind: models.DisputeRuleUnfair, Description: "Quiet hours start too early."}).ID
+	c.noahGuardianCase = open(as(other), store.NewDispute{Kind: models.DisputeCustodyChange, TeenID: noah.ID, Description: "A custody change."}).ID
+	_, err = st.ActOnDispute(bg, as(agent), mayaCase.ID, models.DisputeAction{Kind: models.ActPropose, Version: mayaCase.Version,
+		Reason: "The teen asks for it.", Proposal: models.ProposeEndLink, LinkID: c.mayaLink})
+	must(err)
+	caseView, err := st.DisputeCaseFor(bg, as(lead), mayaCase.ID)
+	must(err)
+	if len(caseView.Proposals) != 1 {
+		t.Fatalf("the case has %d proposals, want 1", len(caseView.Proposals))
+	}
+	c.proposal = caseView.Proposals[0].ID
+
 	browser := func() *webtest.Browser {
 		b := app.Browser(t)
 		b.Client.Transport = &addressPerRequest{}
@@ -285,6 +310,14 @@ func (c *matrixCast) fill(t *testing.T, who, method, path string, other bool) st
 			return pick(c.mayaReq, c.noahReq)
 		case strings.HasPrefix(path, "/teen/links/"):
 			return pick(c.mayaLink, c.noahLink)
+		case p == ":pid":
+			return strconv.FormatInt(c.proposal, 10) // on Maya's case; on Noah's it is not found
+		case strings.HasPrefix(path, "/teen/disputes/"):
+			return pick(c.mayaCase, c.noahCase)
+		case strings.HasPrefix(path, "/disputes/"):
+			return pick(c.linkedCase, c.noahGuardianCase)
+		case strings.HasPrefix(path, "/staff/disputes/"):
+			return pick(c.mayaCase, c.noahCase)
 		case strings.HasPrefix(path, "/staff/accounts/"):
 			return pick(c.agentID, c.leadID)
 		case strings.HasPrefix(path, "/notifications/"):

@@ -69,7 +69,6 @@ func ago(d time.Duration) string {
 	return plural(int(d/(24*time.Hour)), "day", "days")
 }
 
-
 // dueWords says how the case stands against its target.
 func dueWords(firstReply bool, due, now time.Time) string {
 	what := "Resolution"

@@ -65,6 +65,11 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	with := func(mw []echo.MiddlewareFunc, extra ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 		return append(append([]echo.MiddlewareFunc{}, extra...), mw...)
 	}
+	// then adds limits after the guard, for forms only a signed-in role
+	// may use: anyone else is turned away before spending the limit.
+	then := func(mw []echo.MiddlewareFunc, extra ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return append(append([]echo.MiddlewareFunc{}, mw...), extra...)
+	}
 
 	add := func(method, path string, g Guard, fn echo.HandlerFunc, mw []echo.MiddlewareFunc) {
 		s.RouteGuards[method+" "+path] = g
@@ -102,7 +107,7 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodGet, "/account", GuardGuardn, h.Account, guardian)
 	add(http.MethodGet, "/account/export.json", GuardGuardn, h.GuardianExportJSON, guardian)
 	add(http.MethodGet, "/account/delete", GuardGuardn, h.DeleteAccountPage, guardian)
-	add(http.MethodPost, "/account/delete", GuardGuardn, h.DeleteAccount, with(guardian, authLimit))
+	add(http.MethodPost, "/account/delete", GuardGuardn, h.DeleteAccount, then(guardian, authLimit))
 	add(http.MethodGet, "/account/deleted", GuardPublic, h.AccountDeleted, public)
 
 	// Guardians: invitations, their teens, requests.
@@ -152,10 +157,10 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodGet, "/teen/disputes/:id", GuardTeen, h.DisputeDetail, teen)
 	add(http.MethodPost, "/teen/disputes/:id/reply", GuardTeen, h.DisputeReply, teen)
 	add(http.MethodGet, "/teen/invite", GuardTeen, h.TeenInviteCodePage, teen)
-	add(http.MethodPost, "/teen/invite", GuardTeen, h.TeenInviteCode, with(teen, codeLimit))
-	add(http.MethodGet, "/teen/invite/:code", GuardTeen, h.TeenInviteReview, with(teen, codeLimit))
-	add(http.MethodPost, "/teen/invite/:code/accept", GuardTeen, h.AcceptInvitation, with(teen, codeLimit))
-	add(http.MethodPost, "/teen/invite/:code/decline", GuardTeen, h.DeclineInvitation, with(teen, codeLimit))
+	add(http.MethodPost, "/teen/invite", GuardTeen, h.TeenInviteCode, then(teen, codeLimit))
+	add(http.MethodGet, "/teen/invite/:code", GuardTeen, h.TeenInviteReview, then(teen, codeLimit))
+	add(http.MethodPost, "/teen/invite/:code/accept", GuardTeen, h.AcceptInvitation, then(teen, codeLimit))
+	add(http.MethodPost, "/teen/invite/:code/decline", GuardTeen, h.DeclineInvitation, then(teen, codeLimit))
 
 	// Support staff.
 	add(http.MethodGet, "/staff/login", GuardGuest, h.StaffLoginPage, guest)

@@ -24,6 +24,7 @@ var demoAccounts = []store.NewUser{
 
 // demoLead is the demo's support lead, who signs in with a second factor.
 const demoLead = "support@example.com"
+
 // demoDispute is the open case Leo filed, waiting in the support queue.
 var demoDispute = store.NewDispute{Kind: models.DisputeRuleUnfair,
 	Description: "Messages from accounts less than a week old go to my requests. My new team's coach just made an account, " +

@@ -749,6 +749,18 @@ func (s *Store) ActOnDispute(ctx context.Context, viewer models.Actor, id int64,
 	if viewer.UserID == 0 || !viewer.Role.IsStaff() {
 		return models.Dispute{}, models.ErrNotFound
 	}
+	if a.Kind.LeadOnly() && viewer.Role != models.RoleLead {
+		// Refused whatever the form says, and recorded with what reason
+		// there was, trimmed to the usual length.
+		a.Reason = strings.TrimSpace(a.Reason)
+		if r := []rune(a.Reason); len(r) > models.MaxStaffReasonLen {
+			a.Reason = string(r[:models.MaxStaffReasonLen])
+		}
+		if err := s.auditRefusal(ctx, viewer, id, a); err != nil {
+			return models.Dispute{}, err
+		}
+		return models.Dispute{}, models.ErrLeadOnly
+	}
 	max := models.MaxStaffReasonLen
 	empty := "Write a reason: it is kept in the teen's audit log."
 	switch a.Kind {
@@ -766,12 +778,6 @@ func (s *Store) ActOnDispute(ctx context.Context, viewer models.Actor, id int64,
 	a.Reason = reason
 	if err := checkAction(a); err != nil {
 		return models.Dispute{}, err
-	}
-	if a.Kind.LeadOnly() && viewer.Role != models.RoleLead {
-		if err := s.auditRefusal(ctx, viewer, id, a); err != nil {
-			return models.Dispute{}, err
-		}
-		return models.Dispute{}, models.ErrLeadOnly
 	}
 	var out models.Dispute
 	err = s.policyTx(ctx, func(tx *gorm.DB) error {
