@@ -79,10 +79,22 @@ func TestVerifySignature(t *testing.T) {
 		{"no_signature", []string{specSecret}, specHeaders(""), specBody, at, false, "webhook-signature"},
 		{"no_id", []string{specSecret}, func() http.Header { h := specHeaders(specSignature); h.Del("webhook-id"); return h }(), specBody, at, false, "webhook-id"},
 		{"two_ids", []string{specSecret}, func() http.Header { h := specHeaders(specSignature); h.Add("webhook-id", "x"); return h }(), specBody, at, false, "more than once"},
-		{"long_id", []string{specSecret}, func() http.Header { h := specHeaders(specSignature); h.Set("webhook-id", strings.Repeat("m", 257)); return h }(), specBody, at, false, "webhook-id"},
+		{"long_id", []string{specSecret}, func() http.Header {
+			h := specHeaders(specSignature)
+			h.Set("webhook-id", strings.Repeat("m", 257))
+			return h
+		}(), specBody, at, false, "webhook-id"},
 		{"no_timestamp", []string{specSecret}, func() http.Header { h := specHeaders(specSignature); h.Del("webhook-timestamp"); return h }(), specBody, at, false, "webhook-timestamp"},
-		{"signed_timestamp", []string{specSecret}, func() http.Header { h := specHeaders(specSignature); h.Set("webhook-timestamp", "+1614265330"); return h }(), specBody, at, false, "Unix time"},
-		{"fractional_timestamp", []string{specSecret}, func() http.Header { h := specHeaders(specSignature); h.Set("webhook-timestamp", "1614265330.0"); return h }(), specBody, at, false, "Unix time"},
+		{"signed_timestamp", []string{specSecret}, func() http.Header {
+			h := specHeaders(specSignature)
+			h.Set("webhook-timestamp", "+1614265330")
+			return h
+		}(), specBody, at, false, "Unix time"},
+		{"fractional_timestamp", []string{specSecret}, func() http.Header {
+			h := specHeaders(specSignature)
+			h.Set("webhook-timestamp", "1614265330.0")
+			return h
+		}(), specBody, at, false, "Unix time"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
