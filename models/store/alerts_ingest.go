@@ -279,10 +279,9 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 		slices.SortFunc(grown, func(a, b *burst) int { return cmp.Compare(a.row.ID, b.row.ID) })
 		for _, b := range grown {
 			r := &b.row
-			if err := tx.Model(&alertRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-				"occurrences": r.Occurrences, "occurred_at": r.OccurredAt, "last_occurred_at": r.LastOccurredAt,
-				"severity": r.Severity, "severity_rank": r.SeverityRank, "action_taken": r.ActionTaken,
-			}).Error; err != nil {
+			if err := tx.Exec(`UPDATE alerts SET occurrences = ?, occurred_at = ?, last_occurred_at = ?, severity = ?,
+				severity_rank = ?, action_taken = ? WHERE id = ?`, r.Occurrences, r.OccurredAt, r.LastOccurredAt, r.Severity,
+				r.SeverityRank, r.ActionTaken, r.ID).Error; err != nil {
 				return err
 			}
 		}
@@ -310,39 +309,65 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 }
 
 // burstCandidates loads the alerts that events (sorted by time) could
-// join: those of the same teens reaching to within models.BurstWindow of
-// the events' time span. Alerts of other categories or accounts come too
-// and are simply never matched; one indexed query per teen chunk is
-// cheaper than a query per burst key.
+// join: those with one of the events' teen, category and account, reaching
+// to within models.BurstWindow of the events' time span. One query per
+// chunk of keys, matched through the alerts_burst index, scanned by hand
+// (no reflection: this runs on every report).
 func (s *Store) burstCandidates(tx *gorm.DB, events []ingestEvent) (map[burstKey][]*burst, error) {
 	out := make(map[burstKey][]*burst)
 	lo := events[0].at.Add(-models.BurstWindow)
 	hi := events[len(events)-1].at.Add(models.BurstWindow)
-	teenSet := make(map[int64]bool)
+	keySet := make(map[burstKey]bool)
+	var keys []burstKey
 	for _, e := range events {
-		teenSet[e.teenID] = true
-	}
-	teenIDs := make([]int64, 0, len(teenSet))
-	for id := range teenSet {
-		teenIDs = append(teenIDs, id)
-	}
-	slices.Sort(teenIDs)
-	err := inChunks(teenIDs, func(part []int64) error {
-		var rows []alertRow
-		if err := tx.Select("id", "teen_id", "category", "counterpart_id", "occurred_at", "last_occurred_at",
-			"occurrences", "severity", "severity_rank", "action_taken").
-			Where("teen_id IN ? AND last_occurred_at >= ? AND occurred_at <= ?", part, lo, hi).
-			Find(&rows).Error; err != nil {
-			return err
+		k := burstKey{e.teenID, string(e.e.Category), e.e.CounterpartID}
+		if !keySet[k] {
+			keySet[k] = true
+			keys = append(keys, k)
 		}
-		for _, r := range rows {
+	}
+	per := len(keys)
+	if s.dialect == SQLite {
+		per = ingestRowsSQLite * 3
+	}
+	for len(keys) > 0 {
+		part := keys[:min(per, len(keys))]
+		keys = keys[len(part):]
+		var b strings.Builder
+		args := make([]any, 0, 3*len(part)+2)
+		b.WriteString(`SELECT id, teen_id, category, counterpart_id, occurred_at, last_occurred_at, occurrences,
+			severity, severity_rank, action_taken FROM alerts WHERE (teen_id, category, counterpart_id) IN (VALUES `)
+		for i, k := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(CAST(? AS BIGINT), ?, ?)")
+			args = append(args, k.teenID, k.category, k.counterpart)
+		}
+		b.WriteString(") AND last_occurred_at >= ? AND occurred_at <= ?")
+		args = append(args, lo, hi)
+		rows, err := tx.Raw(b.String(), args...).Rows()
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var r alertRow
+			if err := rows.Scan(&r.ID, &r.TeenID, &r.Category, &r.CounterpartID, &r.OccurredAt, &r.LastOccurredAt,
+				&r.Occurrences, &r.Severity, &r.SeverityRank, &r.ActionTaken); err != nil {
+				rows.Close()
+				return nil, err
+			}
 			r.OccurredAt, r.LastOccurredAt = r.OccurredAt.UTC(), r.LastOccurredAt.UTC()
 			k := burstKey{r.TeenID, r.Category, r.CounterpartID}
 			out[k] = append(out[k], &burst{row: r})
 		}
-		return nil
-	})
-	return out, err
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // insertAlerts inserts the new bursts, rowsPer to a statement, and sets
