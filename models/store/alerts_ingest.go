@@ -22,6 +22,11 @@ import (
 // takes a whole report (500 alerts, 6,500 parameters) in one statement.
 const ingestRowsSQLite = 40
 
+// ingestTeenLock is the first key of the Postgres advisory locks that
+// serialize reports about the same teen (the second is the teen's ID). The
+// two-key form never meets the one-key locks elsewhere (policySeqLock).
+const ingestTeenLock = 0x48454152
+
 // ingestAttempts bounds how often IngestEvents runs its transaction when
 // Postgres aborts it as a deadlock or serialization failure. Retrying is
 // safe: nothing of an aborted attempt was kept or answered.
@@ -53,9 +58,8 @@ const ingestAttempts = 3
 // Concurrent reports holding the same events store each once: the primary
 // key of received_events decides, and on Postgres a second transaction
 // inserting an ID waits for the first to commit and then counts it as a
-// duplicate. Reports about the same teen are serialized by a lock on the
-// teen's row (the one the linking flows take), so bursts group exactly and
-// an event never races the end of the link that makes it count.
+// duplicate. Reports about the same teen are serialized by a per-teen lock
+// (on SQLite, by the single writer), so bursts group exactly.
 func (s *Store) IngestEvents(ctx context.Context, clientID int64, events []models.Event) (models.IngestResult, error) {
 	if len(events) == 0 {
 		return models.IngestResult{}, nil
@@ -128,18 +132,22 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 		res := &res
 		now := s.stamp()
 
-		// 1. The supervised teens among those named, locked on Postgres in
-		// ID order (so two reports never wait on each other in a circle).
+		// 1. The supervised teens among those named. On Postgres each is
+		// also locked for the rest of the transaction, in ID order (the
+		// lock is taken in the select list, which runs after the sort), so
+		// two reports never wait on each other in a circle. The lock is an
+		// advisory one: it lives in memory, where a row lock would write
+		// every teen's row (and WAL) on every report.
 		teens := make(map[string]int64, len(teenPIDs))
+		lock := ""
+		if s.dialect == Postgres {
+			lock = fmt.Sprintf(", pg_advisory_xact_lock(%d, (t.id %% 2147483647)::int) IS NULL", ingestTeenLock)
+		}
 		if err := inChunks(teenPIDs, func(part []string) error {
-			q := `SELECT t.id, t.platform_user_id FROM teens t
+			rows, err := tx.Raw(`SELECT t.id, t.platform_user_id`+lock+` FROM teens t
 				WHERE t.client_id = ? AND t.platform_user_id IN ?
 				AND EXISTS (SELECT 1 FROM links l WHERE l.teen_id = t.id AND l.state IN ?)
-				ORDER BY t.id`
-			if s.dialect == Postgres {
-				q += " FOR NO KEY UPDATE OF t"
-			}
-			rows, err := tx.Raw(q, clientID, part, liveStates).Rows()
+				ORDER BY t.id`, clientID, part, liveStates).Rows()
 			if err != nil {
 				return err
 			}
@@ -147,7 +155,12 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 			for rows.Next() {
 				var id int64
 				var pid string
-				if err := rows.Scan(&id, &pid); err != nil {
+				var locked bool
+				dst := []any{&id, &pid}
+				if lock != "" {
+					dst = append(dst, &locked)
+				}
+				if err := rows.Scan(dst...); err != nil {
 					return err
 				}
 				teens[pid] = id
