@@ -147,6 +147,7 @@ type result struct {
 	alerts      int
 	storedIDs   int
 	occurrences int
+	serverCPU   time.Duration // hearth serve's CPU while sending (Linux only)
 }
 
 func (b *bench) defer_(f func()) { b.cleanups = append(b.cleanups, f) }
@@ -302,7 +303,9 @@ func (b *bench) one(ctx context.Context, d string) (result, error) {
 
 	batches, supervised := b.makeBatches(d)
 	r.distinct = len(supervised)
+	cpu0 := procCPU(srv.cmd.Process.Pid)
 	stats := b.send(ctx, "http://"+addr+eventsPath, batches)
+	r.serverCPU = procCPU(srv.cmd.Process.Pid) - cpu0
 	srv.stop()
 	if ctx.Err() != nil {
 		return r, ctx.Err()
@@ -651,6 +654,10 @@ func (b *bench) report(w io.Writer) {
 	}
 	fmt.Fprintln(&t)
 	for _, r := range b.rows {
+		if r.serverCPU > 0 && r.batches > 0 {
+			fmt.Fprintf(&t, "- %s: hearth serve used %.2f cores while sending, %.1f ms of CPU per batch (the database's own work is not counted).\n",
+				r.database, r.serverCPU.Seconds()/r.duration.Seconds(), float64(r.serverCPU)/float64(r.batches)/float64(time.Millisecond))
+		}
 		fmt.Fprintf(&t, "- %s: %d distinct events about supervised teens stored once each (%d IDs remembered; %d alerts hold %d occurrences, bursts grouped); %d duplicates and %d ignored answered; %d requests failed.\n",
 			r.database, r.distinct, r.storedIDs, r.alerts, r.occurrences, r.duplicates, r.ignored, r.failed)
 	}
@@ -660,6 +667,25 @@ func (b *bench) report(w io.Writer) {
 			fmt.Fprintln(os.Stderr, "ingest: write -out:", err)
 		}
 	}
+}
+
+// procCPU is the CPU time process pid has used (user and system), read
+// from /proc; 0 where there is none.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold
+	// spaces: utime and stime are the 12th and 13th of them, in clock ticks
+	// (100 a second on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 func pct(sorted []time.Duration, q float64) time.Duration {

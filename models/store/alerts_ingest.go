@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -22,10 +23,11 @@ import (
 // takes a whole report (500 alerts, 6,500 parameters) in one statement.
 const ingestRowsSQLite = 40
 
-// ingestTeenLock is the first key of the Postgres advisory locks that
-// serialize reports about the same teen (the second is the teen's ID). The
-// two-key form never meets the one-key locks elsewhere (policySeqLock).
-const ingestTeenLock = 0x48454152
+// ingestBurstLock is the first key of the Postgres advisory locks that
+// serialize reports about the same burst (the second is a hash of the
+// teen, category and other account). The two-key form never meets the
+// one-key locks elsewhere (policySeqLock).
+const ingestBurstLock = 0x48454152
 
 // ingestAttempts bounds how often IngestEvents runs its transaction when
 // Postgres aborts it as a deadlock or serialization failure. Retrying is
@@ -58,8 +60,11 @@ const ingestAttempts = 3
 // Concurrent reports holding the same events store each once: the primary
 // key of received_events decides, and on Postgres a second transaction
 // inserting an ID waits for the first to commit and then counts it as a
-// duplicate. Reports about the same teen are serialized by a per-teen lock
-// (on SQLite, by the single writer), so bursts group exactly.
+// duplicate. Reports with events of the same burst (teen, category and
+// other account) are serialized by a lock per burst, taken before the
+// alerts are read (on SQLite the single writer serializes everything), so
+// bursts group exactly while reports about other bursts, the usual case,
+// run side by side.
 func (s *Store) IngestEvents(ctx context.Context, clientID int64, events []models.Event) (models.IngestResult, error) {
 	if len(events) == 0 {
 		return models.IngestResult{}, nil
@@ -132,22 +137,12 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 		res := &res
 		now := s.stamp()
 
-		// 1. The supervised teens among those named. On Postgres each is
-		// also locked for the rest of the transaction, in ID order (the
-		// lock is taken in the select list, which runs after the sort), so
-		// two reports never wait on each other in a circle. The lock is an
-		// advisory one: it lives in memory, where a row lock would write
-		// every teen's row (and WAL) on every report.
+		// 1. The supervised teens among those named.
 		teens := make(map[string]int64, len(teenPIDs))
-		lock := ""
-		if s.dialect == Postgres {
-			lock = fmt.Sprintf(", pg_advisory_xact_lock(%d, (t.id %% 2147483647)::int) IS NULL", ingestTeenLock)
-		}
 		if err := inChunks(teenPIDs, func(part []string) error {
-			rows, err := tx.Raw(`SELECT t.id, t.platform_user_id`+lock+` FROM teens t
+			rows, err := tx.Raw(`SELECT t.id, t.platform_user_id FROM teens t
 				WHERE t.client_id = ? AND t.platform_user_id IN ?
-				AND EXISTS (SELECT 1 FROM links l WHERE l.teen_id = t.id AND l.state IN ?)
-				ORDER BY t.id`, clientID, part, liveStates).Rows()
+				AND EXISTS (SELECT 1 FROM links l WHERE l.teen_id = t.id AND l.state IN ?)`, clientID, part, liveStates).Rows()
 			if err != nil {
 				return err
 			}
@@ -155,12 +150,7 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 			for rows.Next() {
 				var id int64
 				var pid string
-				var locked bool
-				dst := []any{&id, &pid}
-				if lock != "" {
-					dst = append(dst, &locked)
-				}
-				if err := rows.Scan(dst...); err != nil {
+				if err := rows.Scan(&id, &pid); err != nil {
 					return err
 				}
 				teens[pid] = id
@@ -235,6 +225,9 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 		slices.SortFunc(accepted, func(a, b ingestEvent) int {
 			return cmp.Or(a.at.Compare(b.at), strings.Compare(a.e.ID, b.e.ID))
 		})
+		if err := s.lockBurstKeys(tx, accepted); err != nil {
+			return err
+		}
 		bursts, err := s.burstCandidates(tx, accepted)
 		if err != nil {
 			return err
@@ -319,6 +312,44 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 		return models.IngestResult{}, fmt.Errorf("ingest events: %w", err)
 	}
 	return res, nil
+}
+
+// lockBurstKeys takes, on Postgres, a transaction-scoped advisory lock per
+// burst key of events, in the order of the lock keys so that two reports
+// never wait on each other in a circle. Taken before the candidates are
+// read, it makes a report see the alerts a report holding one of its keys
+// committed, so one burst never becomes two alerts and a count never loses
+// an update. Advisory locks live in memory: locking rows instead would
+// write them, and their WAL, on every report. A hash collision only makes
+// two reports wait for each other.
+func (s *Store) lockBurstKeys(tx *gorm.DB, events []ingestEvent) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	set := make(map[int32]bool)
+	for _, e := range events {
+		h := fnv.New32a()
+		fmt.Fprintf(h, "%d\x00%s\x00%s", e.teenID, e.e.Category, e.e.CounterpartID)
+		set[int32(h.Sum32())] = true
+	}
+	keys := make([]int32, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, ingestBurstLock)
+	b.WriteString("SELECT COUNT(pg_advisory_xact_lock(?, k)) FROM (SELECT k FROM (VALUES ")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(CAST(? AS INTEGER))")
+		args = append(args, k)
+	}
+	b.WriteString(") AS v(k) ORDER BY k) AS sorted")
+	return tx.Exec(b.String(), args...).Error
 }
 
 // burstCandidates loads the alerts that events (sorted by time) could
