@@ -92,7 +92,7 @@ func main() {
 	flag.IntVar(&o.teens, "teens", 2000, "supervised teens to seed (hearth demo --teens N)")
 	flag.IntVar(&o.events, "events", 50_000, "distinct events to report to each database")
 	flag.IntVar(&o.batch, "batch", 100, "events per request (1 to 500)")
-	flag.IntVar(&o.senders, "senders", 4, "concurrent senders")
+	flag.IntVar(&o.senders, "senders", 8, "concurrent senders")
 	flag.IntVar(&o.accounts, "accounts", 5000, "other accounts the events are about (fewer make more bursts)")
 	flag.Float64Var(&o.redeliver, "redeliver", 0.05, "share of batches sent twice (half at once by two senders, half later)")
 	flag.StringVar(&o.db, "db", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", `Postgres to benchmark on a fresh schema of; "off" skips Postgres`)
