@@ -134,7 +134,6 @@ func (s *Store) ingestOnce(ctx context.Context, clientID int64, events []models.
 	}
 
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		res := &res
 		now := s.stamp()
 
 		// 1. The supervised teens among those named.
