@@ -96,22 +96,37 @@ func clientID(c echo.Context) int64 {
 // can ever slip in), and one value only. Size is capped by the route's body
 // limit.
 func decodeJSON(c echo.Context, v any) error {
+	body, err := readJSONBody(c)
+	if err != nil {
+		return err
+	}
+	return DecodeStrict(body, v)
+}
+
+// readJSONBody checks that the body is JSON by its content type and reads
+// it whole, within the route's body limit, without decoding it.
+func readJSONBody(c echo.Context) ([]byte, error) {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as application/json.")
+			return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as application/json.")
 		}
 	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || strings.Contains(err.Error(), "too large") {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("The body is over the limit of %d bytes.", mbe.Limit))
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("The body is over the limit of %d bytes.", mbe.Limit))
+		case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+			// echo's BodyLimit stops a body without a Content-Length here.
+			return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The body is over this request's size limit.")
 		}
-		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read.")
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "The body could not be read.")
 	}
-	return DecodeStrict(body, v)
+	return body, nil
 }
 
 // DecodeStrict decodes one JSON value from body into v, refusing unknown

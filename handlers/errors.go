@@ -40,6 +40,10 @@ var problemTitles = map[int][2]string{
 	http.StatusServiceUnavailable:    {"unavailable", "Temporarily unavailable"},
 }
 
+// SignatureProblemType is the type of a 401 for a moderation report whose
+// Standard Webhooks signature did not verify (the bearer key did).
+const SignatureProblemType = "https://hearth.dev/problems/invalid-signature"
+
 // ProblemType is the type URI for a status.
 func ProblemType(status int) string {
 	if t, ok := problemTitles[status]; ok {
@@ -53,9 +57,12 @@ func ProblemType(status int) string {
 func classify(err error) (status int, detail string, fields []models.FieldError) {
 	var ve *models.ValidationError
 	var he *echo.HTTPError
+	var se *SignatureError
 	switch {
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, "Fix the fields listed in errors.", ve.Errors
+	case errors.As(err, &se):
+		return http.StatusUnauthorized, se.Detail + ".", nil
 	case errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, "There is nothing here, or you do not have access to it.", nil
 	case errors.Is(err, models.ErrForbidden):
@@ -97,13 +104,19 @@ func (h *Handlers) ErrorHandler(err error, c echo.Context) {
 		if t, ok := problemTitles[status]; ok {
 			title = t[1]
 		}
+		typ := ProblemType(status)
+		if se := (*SignatureError)(nil); errors.As(err, &se) {
+			// The key was fine; the signature was not. A type of its own
+			// lets the messaging service tell the two apart.
+			typ, title = SignatureProblemType, "The request signature is not valid"
+		}
 		if detail == "" {
 			detail = title
 		}
 		if status >= 500 && reqID != "" {
 			detail = "Something went wrong on our side. Quote request " + reqID + " if you report it."
 		}
-		body, _ := json.Marshal(Problem{Type: ProblemType(status), Title: title, Status: status, Detail: detail, Errors: fields})
+		body, _ := json.Marshal(Problem{Type: typ, Title: title, Status: status, Detail: detail, Errors: fields})
 		if c.Request().Method == http.MethodHead {
 			c.NoContent(status)
 			return

@@ -62,6 +62,9 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	staff := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.Require(models.RoleStaff, models.RoleLead)}
 	staffPending := []echo.MiddlewareFunc{formBody, csrf, h.LoadViewer, handlers.RequirePendingStaff}
 	client := []echo.MiddlewareFunc{apiLimit, apiBody, h.RequireClient}
+	// Moderation reports: the key first, then (in the handler) the
+	// signature over a body of at most 500 events.
+	events := []echo.MiddlewareFunc{apiLimit, middleware.BodyLimit(handlers.EventsBodyLimit), h.RequireClient}
 	with := func(mw []echo.MiddlewareFunc, extra ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 		return append(append([]echo.MiddlewareFunc{}, extra...), mw...)
 	}
@@ -202,6 +205,7 @@ func routes(e *echo.Echo, s *Server, h *handlers.Handlers, cfg Config, csrfCooki
 	add(http.MethodGet, "/api/v1/teens/:id/policy", GuardClient, h.TeenPolicy, client)
 	add(http.MethodPost, "/api/v1/dm/check", GuardClient, h.CheckDM, client)
 	add(http.MethodPost, "/api/v1/dm/check/batch", GuardClient, h.CheckDMBatch, client)
+	add(http.MethodPost, "/api/v1/moderation/events", GuardClient, h.ReportEvents, events)
 
 	if cfg.Dev() && s.Mailbox != nil {
 		add(http.MethodGet, "/dev/mailbox", GuardDevOnly, h.DevMailbox, public)

@@ -177,7 +177,10 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[deliverWebhookA
 		skip = models.WebhookAttempt{State: models.WebhookExpired, Error: "expired before it could be sent"}
 	}
 	u, uerr := url.Parse(c.WebhookURL)
-	keys, kerr := webhookKeys([]string{c.WebhookSecret})
+	// While a rotated-out secret is in its grace period the delivery
+	// carries a signature with each, so a receiver verifies it whichever
+	// secret it holds.
+	keys, kerr := webhookKeys(c.WebhookSecrets(now))
 	switch {
 	case skip.State != "":
 	case uerr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
@@ -303,9 +306,9 @@ func describeSendError(err error, timeout time.Duration) string {
 }
 
 // webhookKeys returns the signing keys in a client's secrets ("whsec_" and
-// the base64 of 24–64 bytes, as store.ValidateWebhookSecret checks). The
-// store keeps one secret per client; several would let a client rotate,
-// its receiver accepting either signature.
+// the base64 of 24–64 bytes, as store.ValidateWebhookSecret checks): the
+// current one and, during a rotation's grace period, the previous one, so
+// the receiver accepts the delivery whichever it has configured.
 func webhookKeys(secrets []string) ([][]byte, error) {
 	keys := make([][]byte, 0, len(secrets))
 	for _, s := range secrets {

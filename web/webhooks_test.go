@@ -69,7 +69,10 @@ func newHookReceiver(t *testing.T, now func() time.Time) *hookReceiver {
 	rv := &hookReceiver{now: now}
 	rv.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := hookRequest{Path: r.URL.Path, ID: r.Header.Get("webhook-id"), Timestamp: r.Header.Get("webhook-timestamp"), Header: r.Header.Clone()}
-		hook, err := hearth.ParseWebhook(rv.secret, r, rv.now())
+		rv.mu.Lock()
+		secret := rv.secret
+		rv.mu.Unlock()
+		hook, err := hearth.ParseWebhook(secret, r, rv.now())
 		rec.VerifyErr = err
 		if err == nil {
 			rec.Type = hook.Type
@@ -649,5 +652,54 @@ func waitForWebhook(t *testing.T, timeout time.Duration, what string, cond func(
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestWebhookWorker_RotatedSecret: during a rotation's grace period each
+// delivery carries a signature with the new secret and one with the old, so
+// a receiver verifies it with whichever it holds; after the grace period
+// only the new secret signs.
+func TestWebhookWorker_RotatedSecret(t *testing.T) {
+	t.Parallel()
+	f := newWorkerFixture(t)
+	old := f.client.WebhookSecret
+	rotated, err := f.st.RotateWebhookSecret(t.Context(), "app", 24*time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	audiences := []policy.Audience{policy.AudienceFriends, policy.AudienceEveryone}
+	sent := len(f.recv.requests())
+	deliver := func(secret string) hookRequest {
+		t.Helper()
+		f.recv.mu.Lock()
+		f.recv.secret = secret
+		f.recv.mu.Unlock()
+		f.editRules(t, audiences[sent%2]) // a change each time, so a new delivery
+		d := f.hooks.last(t)
+		_ = f.worker.Work(t.Context(), webhookJob(d.ID, 1, d.ID))
+		got := f.recv.requests()
+		if len(got) != sent+1 {
+			t.Fatalf("%d requests, want %d", len(got), sent+1)
+		}
+		sent++
+		return got[len(got)-1]
+	}
+	for _, secret := range []string{old, rotated.WebhookSecret} {
+		r := deliver(secret)
+		if r.VerifyErr != nil {
+			t.Errorf("in the grace period a receiver holding the %s secret refused the delivery: %v", map[bool]string{true: "old", false: "new"}[secret == old], r.VerifyErr)
+		}
+		if n := len(strings.Fields(r.Header.Get("webhook-signature"))); n != 2 {
+			t.Errorf("in the grace period the delivery carries %d signatures, want 2", n)
+		}
+	}
+	f.clk.Add(24*time.Hour + time.Second)
+	if r := deliver(old); r.VerifyErr == nil {
+		t.Error("after the grace period the old secret still verifies a delivery")
+	} else if n := len(strings.Fields(r.Header.Get("webhook-signature"))); n != 1 {
+		t.Errorf("after the grace period the delivery carries %d signatures, want 1", n)
+	}
+	if r := deliver(rotated.WebhookSecret); r.VerifyErr != nil {
+		t.Errorf("after the grace period the new secret does not verify: %v", r.VerifyErr)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
@@ -37,6 +38,9 @@ Usage:
                                      key and webhook secret once
   hearth client list                 list service clients
   hearth client revoke --name NAME   revoke a client's key, at once
+  hearth client rotate-secret NAME [--grace 24h] [--secret whsec_...]
+                                     give a client a new webhook secret; the old one keeps
+                                     working (and signing) for the grace period (0 to 720h)
   hearth client set-webhook --name NAME --url URL
                                      change where a client receives webhooks ("" turns them off)
   hearth client deliveries --name NAME [--state STATE] [--limit N]
@@ -235,7 +239,7 @@ func readPassword(stdin io.Reader, stdout io.Writer) (string, error) {
 
 func clientCmd(ctx context.Context, st *store.Store, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("client: say create, list, revoke, set-webhook or deliveries")
+		return errors.New("client: say create, list, revoke, rotate-secret, set-webhook or deliveries")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("client "+sub, flag.ContinueOnError)
@@ -271,14 +275,20 @@ func clientCmd(ctx context.Context, st *store.Store, args []string, stdout, stde
 			fmt.Fprintln(stdout, "No service clients yet. Create one with: hearth client create --name NAME")
 			return nil
 		}
+		now := st.Now()
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tKEY\tCREATED\tSTATE\tWEBHOOK URL")
+		fmt.Fprintln(tw, "NAME\tKEY\tCREATED\tSTATE\tOLD SECRET\tWEBHOOK URL")
 		for _, c := range cs {
 			state := "active"
 			if c.Revoked() {
 				state = "revoked " + c.RevokedAt.Format("2006-01-02")
 			}
-			fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\n", c.Name, c.KeyPrefix, c.CreatedAt.Format("2006-01-02"), state, c.WebhookURL)
+			// Whether a rotated-out secret still works, and until when.
+			old := "-"
+			if len(c.WebhookSecrets(now)) > 1 && !c.Revoked() {
+				old = "until " + c.PreviousSecretExpiresAt.UTC().Format("2006-01-02 15:04 MST")
+			}
+			fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\t%s\n", c.Name, c.KeyPrefix, c.CreatedAt.Format("2006-01-02"), state, old, c.WebhookURL)
 		}
 		return tw.Flush()
 	case "revoke":
@@ -314,10 +324,61 @@ func clientCmd(ctx context.Context, st *store.Store, args []string, stdout, stde
 			fmt.Fprintf(stdout, "Webhooks for %q now go to %s, pending ones included.\n", *name, *hook)
 		}
 		return nil
+	case "rotate-secret":
+		return rotateSecretCmd(ctx, st, fs, name, args, stdout)
 	case "deliveries":
 		return deliveriesCmd(ctx, st, fs, name, args, stdout)
 	}
-	return fmt.Errorf("client: unknown subcommand %q (use create, list, revoke, set-webhook or deliveries)", sub)
+	return fmt.Errorf("client: unknown subcommand %q (use create, list, revoke, rotate-secret, set-webhook or deliveries)", sub)
+}
+
+// rotateSecretCmd gives a client a new webhook secret and prints it, with
+// when the old one stops working. The name comes first (or as --name), and
+// the flags may come before or after it.
+func rotateSecretCmd(ctx context.Context, st *store.Store, fs *flag.FlagSet, name *string, args []string, stdout io.Writer) error {
+	grace := fs.Duration("grace", 24*time.Hour, "how long the old secret keeps working (0 to 720h)")
+	secret := fs.String("secret", "", "the new secret (whsec_ and the base64 of 24–64 bytes); generated when not given")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		if *name != "" {
+			return fmt.Errorf("client rotate-secret: name the client once (got --name %q and %q)", *name, rest[0])
+		}
+		*name = rest[0]
+		if err := fs.Parse(rest[1:]); err != nil {
+			return err
+		}
+		if len(fs.Args()) > 0 {
+			return fmt.Errorf("client rotate-secret: unexpected %q; usage: hearth client rotate-secret NAME [--grace 24h] [--secret whsec_...]", strings.Join(fs.Args(), " "))
+		}
+	}
+	if *name == "" {
+		return errors.New("client rotate-secret: name the client: hearth client rotate-secret NAME [--grace 24h] [--secret whsec_...]")
+	}
+	c, err := st.RotateWebhookSecret(ctx, *name, *grace, *secret)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return fmt.Errorf("client rotate-secret: no active client named %q", *name)
+	case err != nil:
+		fe := models.FieldErrors(err)
+		if msg, ok := fe["grace"]; ok {
+			return fmt.Errorf("client rotate-secret: --grace %v %s", *grace, msg)
+		}
+		if msg, ok := fe["webhook_secret"]; ok {
+			// The secret given is never repeated: it may be a real one.
+			return fmt.Errorf("client rotate-secret: --secret %s", msg)
+		}
+		return fmt.Errorf("client rotate-secret: %w", err)
+	}
+	fmt.Fprintf(stdout, "New webhook secret for %q (signs moderation events and Hearth's webhooks):\n  %s\n\n", c.Name, c.WebhookSecret)
+	if len(c.WebhookSecrets(st.Now())) > 1 {
+		fmt.Fprintf(stdout, "The old secret keeps working until %s (%v from now): Hearth accepts events\n", c.PreviousSecretExpiresAt.UTC().Format("2006-01-02 15:04:05 MST"), *grace)
+		fmt.Fprintln(stdout, "signed with either, and signs its webhooks with both. Switch the messaging service before then.")
+	} else {
+		fmt.Fprintln(stdout, "The old secret stopped working now (--grace 0).")
+	}
+	return nil
 }
 
 // deliveriesCmd prints a client's newest webhook deliveries, newest first.

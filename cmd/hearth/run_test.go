@@ -132,7 +132,7 @@ func TestRun_help(t *testing.T) {
 				t.Errorf("hearth %s wrote to stderr: %q", arg, errOut)
 			}
 			for _, want := range []string{"Usage:", "hearth migrate", "hearth user create", "hearth user disable",
-				"hearth client create", "hearth client list", "hearth client revoke", "hearth demo"} {
+				"hearth client create", "hearth client list", "hearth client revoke", "hearth client rotate-secret", "hearth demo"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("help does not mention %q", want)
 				}
@@ -449,6 +449,85 @@ func TestRun_client(t *testing.T) {
 
 	c.fails("", []string{"client", "revoke", "--name", "chat"}, "chat")
 	c.fails("", []string{"client", "revoke", "--name", "no-such-client"}, "no-such-client")
+}
+
+var rotatedSecretRE = regexp.MustCompile(`New webhook secret for "chat" [^\n]*:\n  (\S+)\n`)
+
+func TestRun_clientRotateSecret(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newCLI(t)
+	out := c.ok("", "client", "create", "--name", "chat")
+	km, sm := clientKeyRE.FindStringSubmatch(out), clientSecretRE.FindStringSubmatch(out)
+	if km == nil || sm == nil {
+		t.Fatalf("client create printed:\n%s", out)
+	}
+	key, first := km[1], sm[1]
+	if list := lineWith(t, c.ok("", "client", "list"), "chat"); !strings.Contains(list, " - ") {
+		t.Errorf("before a rotation the list shows an old secret in force: %q", list)
+	}
+
+	before := time.Now().UTC()
+	out = c.ok("", "client", "rotate-secret", "chat", "--grace", "36h")
+	m := rotatedSecretRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("rotate-secret did not print the new secret:\n%s", out)
+	}
+	second := m[1]
+	if second == first || store.ValidateWebhookSecret(second) != nil {
+		t.Fatalf("new secret %q", second)
+	}
+	if strings.Contains(out, first) {
+		t.Errorf("rotate-secret printed the old secret:\n%s", out)
+	}
+	st := c.store()
+	cl, err := st.ClientByKey(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.WebhookSecret != second || cl.PreviousWebhookSecret != first || cl.PreviousSecretExpiresAt == nil {
+		t.Fatalf("stored: %q, previous %q until %v", cl.WebhookSecret, cl.PreviousWebhookSecret, cl.PreviousSecretExpiresAt)
+	}
+	if d := cl.PreviousSecretExpiresAt.Sub(before); d < 36*time.Hour-time.Minute || d > 36*time.Hour+time.Minute {
+		t.Errorf("old secret expires %v after the rotation, want 36h", d)
+	}
+	until := cl.PreviousSecretExpiresAt.UTC().Format("2006-01-02 15:04")
+	if !strings.Contains(out, until) {
+		t.Errorf("rotate-secret does not say when the old secret stops (%s):\n%s", until, out)
+	}
+	if list := c.ok("", "client", "list"); !strings.Contains(lineWith(t, list, "chat"), "until "+until) {
+		t.Errorf("the list does not show when the old secret expires (%s):\n%s", until, list)
+	} else if strings.Contains(list, first) || strings.Contains(list, second) {
+		t.Errorf("the list prints a secret:\n%s", list)
+	}
+
+	// --name, flags first, a given secret, and no grace.
+	given := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	out = c.ok("", "client", "rotate-secret", "--grace", "0", "--secret", given, "--name", "chat")
+	if m := rotatedSecretRE.FindStringSubmatch(out); m == nil || m[1] != given || !strings.Contains(out, "stopped working now") {
+		t.Errorf("rotate-secret --secret --grace 0 printed:\n%s", out)
+	}
+	if list := c.ok("", "client", "list"); !strings.Contains(lineWith(t, list, "chat"), " - ") {
+		t.Errorf("after --grace 0 the list shows an old secret in force:\n%s", list)
+	}
+
+	bad := "whsec_c2hvcnQ="
+	msg := c.fails("", []string{"client", "rotate-secret", "chat", "--secret", bad}, "--secret", "24 to 64")
+	if strings.Contains(msg, bad) {
+		t.Errorf("the error repeats the secret given: %q", msg)
+	}
+	c.fails("", []string{"client", "rotate-secret", "chat", "--secret", "not-a-secret"}, "--secret", "whsec_")
+	c.fails("", []string{"client", "rotate-secret", "chat", "--grace", "-1h"}, "--grace", "between 0 and")
+	c.fails("", []string{"client", "rotate-secret", "chat", "--grace", "721h"}, "--grace", "between 0 and")
+	c.fails("", []string{"client", "rotate-secret", "chat", "--grace", "soon"}, "grace")
+	c.fails("", []string{"client", "rotate-secret"}, "name the client")
+	c.fails("", []string{"client", "rotate-secret", "chat", "extra"}, "extra")
+	c.fails("", []string{"client", "rotate-secret", "nobody"}, "no active client", "nobody")
+	if after, _ := st.ClientByKey(ctx, key); after.WebhookSecret != given {
+		t.Errorf("a refused rotation changed the secret")
+	}
+	c.ok("", "client", "revoke", "--name", "chat")
+	c.fails("", []string{"client", "rotate-secret", "chat"}, "no active client")
 }
 
 // lineWith returns the one line of out that starts with name and a space.

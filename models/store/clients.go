@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/hearth-safety/hearth/models"
 )
@@ -160,4 +163,65 @@ func (s *Store) ActiveClients(ctx context.Context) ([]models.ServiceClient, erro
 		out[i] = r.model()
 	}
 	return out, nil
+}
+
+// MaxSecretGrace is the longest a rotated-out webhook secret may keep
+// working.
+const MaxSecretGrace = 30 * 24 * time.Hour
+
+// RotateWebhookSecret gives the active client named name a new webhook
+// secret: newSecret when not empty (validated like a created client's),
+// otherwise a generated one. The current secret becomes the previous one and
+// keeps working, for events Hearth receives and in the signatures of the
+// webhooks it sends, until now plus grace (0 to MaxSecretGrace; 0 retires it
+// at once). A secret from an earlier rotation still in its grace period is
+// dropped: only two are ever in force. It returns the client as it is after
+// the rotation. An unknown or revoked client is models.ErrNotFound; a bad
+// secret or grace a validation error.
+func (s *Store) RotateWebhookSecret(ctx context.Context, name string, grace time.Duration, newSecret string) (models.ServiceClient, error) {
+	ve := &models.ValidationError{}
+	if grace < 0 || grace > MaxSecretGrace {
+		ve.Add("grace", fmt.Sprintf("must be between 0 and %v", MaxSecretGrace))
+	}
+	if newSecret == "" {
+		newSecret = NewWebhookSecret()
+	} else if err := ValidateWebhookSecret(newSecret); err != nil {
+		ve.Add("webhook_secret", models.FieldErrors(err)["webhook_secret"])
+	}
+	if err := ve.Err(); err != nil {
+		return models.ServiceClient{}, err
+	}
+	var out models.ServiceClient
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var row clientRow
+		if err := tx.Clauses(lockForUpdate).Where("name = ? AND revoked_at IS NULL", name).Take(&row).Error; err != nil {
+			return err
+		}
+		if row.WebhookSecret == newSecret {
+			return models.Invalid("webhook_secret", "is the client's current secret; give a new one")
+		}
+		expires := s.stamp().Add(grace)
+		if err := tx.Model(&clientRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+			"webhook_secret":             newSecret,
+			"previous_webhook_secret":    row.WebhookSecret,
+			"previous_secret_expires_at": expires,
+		}).Error; err != nil {
+			return err
+		}
+		row.PreviousWebhookSecret, row.PreviousSecretExpiresAt, row.WebhookSecret = row.WebhookSecret, &expires, newSecret
+		out = row.model()
+		return nil
+	})
+	return out, err
+}
+
+// ActiveClient returns the active client with this ID, as the database has
+// it now: for a node whose in-memory copy of the clients may be a moment
+// behind a rotation. Unknown and revoked clients are models.ErrNotFound.
+func (s *Store) ActiveClient(ctx context.Context, id int64) (models.ServiceClient, error) {
+	var row clientRow
+	if err := s.db.WithContext(ctx).Where("id = ? AND revoked_at IS NULL", id).Take(&row).Error; err != nil {
+		return models.ServiceClient{}, mapErr(err)
+	}
+	return row.model(), nil
 }

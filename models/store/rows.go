@@ -58,16 +58,22 @@ type clientRow struct {
 	KeyPrefix     string
 	KeyHash       string
 	WebhookSecret string
-	WebhookURL    string
-	CreatedAt     time.Time
-	RevokedAt     *time.Time
+	// PreviousWebhookSecret and PreviousSecretExpiresAt keep a rotated-out
+	// secret working for its grace period.
+	PreviousWebhookSecret   string
+	PreviousSecretExpiresAt *time.Time
+	WebhookURL              string
+	CreatedAt               time.Time
+	RevokedAt               *time.Time
 }
 
 func (clientRow) TableName() string { return "service_clients" }
 
 func (r clientRow) model() models.ServiceClient {
 	return models.ServiceClient{ID: r.ID, Name: r.Name, KeyPrefix: r.KeyPrefix, KeyHash: r.KeyHash,
-		WebhookSecret: r.WebhookSecret, WebhookURL: r.WebhookURL, CreatedAt: r.CreatedAt.UTC(), RevokedAt: utcPtr(r.RevokedAt)}
+		WebhookSecret: r.WebhookSecret, PreviousWebhookSecret: r.PreviousWebhookSecret,
+		PreviousSecretExpiresAt: utcPtr(r.PreviousSecretExpiresAt), WebhookURL: r.WebhookURL,
+		CreatedAt: r.CreatedAt.UTC(), RevokedAt: utcPtr(r.RevokedAt)}
 }
 
 type signinLinkRow struct {

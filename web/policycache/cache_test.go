@@ -230,3 +230,38 @@ func TestCache_ForgetsErasedTeens(t *testing.T) {
 		}
 	})
 }
+
+// TestCache_ClientSecretRotation: a sync brings a rotated client's new
+// secret and the previous one with its expiry, so a node that answers from
+// its copy knows both.
+func TestCache_ClientSecretRotation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		cl, _, err := s.CreateClient(ctx, store.NewClient{Name: "chat"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := policycache.New(s, policycache.Config{Poll: time.Hour}) // syncs only when told
+		if err := a.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer a.Stop(ctx)
+		rotated, err := s.RotateWebhookSecret(ctx, "chat", time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := a.Client(cl.KeyHash); got.WebhookSecret != cl.WebhookSecret || got.PreviousWebhookSecret != "" {
+			t.Fatal("the copy changed before a sync")
+		}
+		if err := a.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, _ := a.Client(cl.KeyHash)
+		if !ok || got.WebhookSecret != rotated.WebhookSecret || got.PreviousWebhookSecret != cl.WebhookSecret ||
+			got.PreviousSecretExpiresAt == nil || !got.PreviousSecretExpiresAt.Equal(*rotated.PreviousSecretExpiresAt) {
+			t.Fatalf("after a sync the copy holds %q, previous %q until %v", got.WebhookSecret, got.PreviousWebhookSecret, got.PreviousSecretExpiresAt)
+		}
+		if n := len(got.WebhookSecrets(s.Now())); n != 2 {
+			t.Errorf("%d secrets in force in the grace period, want 2", n)
+		}
+	})
+}
