@@ -40,6 +40,7 @@ type matrixCast struct {
 	app      *webtest.App
 	callers  map[string]*webtest.Browser
 	keyA     string // the service client that provisioned Maya
+	secretA  string // and its webhook secret, which signs its event reports
 	mayaID   int64
 	noahID   int64
 	mayaLink int64 // the linked guardian's link
@@ -140,7 +141,7 @@ func newMatrixCast(t *testing.T) *matrixCast {
 	// never answer for the guards.
 	w := newWorld(t, webtest.Options{Env: map[string]string{"HEARTH_TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}})
 	app, st := w.app, w.app.Store
-	c := &matrixCast{app: app, callers: map[string]*webtest.Browser{}, keyA: w.api.Key, notes: map[string]int64{}}
+	c := &matrixCast{app: app, callers: map[string]*webtest.Browser{}, keyA: w.api.Key, secretA: w.client.WebhookSecret, notes: map[string]int64{}}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -351,6 +352,9 @@ func (c *matrixCast) outcome(t *testing.T, who, method, path string, other bool)
 		req.Header.Set("Content-Type", "application/json")
 		if who == "client" {
 			req.Header.Set("Authorization", "Bearer "+c.keyA)
+			for k, v := range sign(c.secretA, "msg_matrix", c.app.Store.Now(), "{}") {
+				req.Header[k] = v
+			}
 		}
 	} else {
 		form := url.Values{"_csrf": {b.Cookie("hearth_csrf")}}

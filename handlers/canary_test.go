@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/models/store"
@@ -96,7 +97,7 @@ func canaryWalk(t *testing.T, d store.Dialect) {
 				query.Set(f, contentCanary)
 			}
 			for _, c := range callers {
-				req := canaryRequest(t, w.app, c.browser, c.key, method, target+"?"+query.Encode())
+				req := canaryRequest(t, w.app, c.browser, c.key, w.client.WebhookSecret, method, target+"?"+query.Encode())
 				res, err := c.browser.Client.Do(req)
 				if err != nil {
 					t.Fatalf("%s %s as %s: %v", method, target, c.name, err)
@@ -125,8 +126,14 @@ func canaryWalk(t *testing.T, d store.Dialect) {
 			{"POST", "/api/v1/dm/check", `{"sender_id":"` + idCanary + `","recipient_id":"tk_maya","context":{"mutual_follow":true}}`},
 			{"POST", "/api/v1/dm/check/batch", `{"checks":[{"sender_id":"tk_maya","recipient_id":"` + idCanary + `"}]}`},
 			{"GET", "/api/v1/teens/" + idCanary + "/policy", ""},
+			{"POST", "/api/v1/moderation/events", `{"events":[{"id":"` + idCanary + `","teen_id":"tk_maya","counterpart_id":"` + idCanary +
+				`","direction":"inbound","category":"bullying","severity":"high","action_taken":"message_blocked","occurred_at":"` +
+				w.app.Store.Now().UTC().Add(-time.Minute).Format(time.RFC3339) + `"}]}`},
 		} {
 			status, _, out := w.api.Do(call.method, call.path, call.body)
+			if call.path == "/api/v1/moderation/events" {
+				status, out = signedPost(t, w, call.path, call.body)
+			}
 			fmt.Fprintf(&responses, "%s %s: %d\n%s\n", call.method, call.path, status, out)
 			if status >= 300 {
 				t.Errorf("%s %s with an ID canary: %d %s", call.method, call.path, status, out)
@@ -182,9 +189,10 @@ func canaryStaff(t *testing.T, w *world, email string) *webtest.Browser {
 // canaryRequest builds method path as the caller: a form with the CSRF
 // token and every content field for pages, a signed JSON body with every
 // content field for the hook API.
-func canaryRequest(t *testing.T, app *webtest.App, b *webtest.Browser, key, method, target string) *http.Request {
+func canaryRequest(t *testing.T, app *webtest.App, b *webtest.Browser, key, secret, method, target string) *http.Request {
 	t.Helper()
 	var body io.Reader
+	var signed http.Header
 	contentType := ""
 	if method != http.MethodGet {
 		if strings.HasPrefix(target, "/api/") {
@@ -192,8 +200,15 @@ func canaryRequest(t *testing.T, app *webtest.App, b *webtest.Browser, key, meth
 			for _, f := range contentFields {
 				fields = append(fields, fmt.Sprintf("%q:%q", f, contentCanary))
 			}
-			body = strings.NewReader("{" + strings.Join(fields, ",") + "}")
+			// Also as unknown fields of an event, where text would be
+			// most tempting to send.
+			fields = append(fields, `"events":[{"id":"evt_c","teen_id":"tk_maya",`+strings.Join(fields, ",")+`}]`)
+			raw := "{" + strings.Join(fields, ",") + "}"
+			body = strings.NewReader(raw)
 			contentType = "application/json"
+			if key != "" {
+				signed = sign(secret, "msg_canary", app.Store.Now(), raw)
+			}
 		} else {
 			form := url.Values{"_csrf": {b.Cookie("hearth_csrf")}}
 			for _, f := range contentFields {
@@ -213,7 +228,28 @@ func canaryRequest(t *testing.T, app *webtest.App, b *webtest.Browser, key, meth
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	for k, v := range signed {
+		req.Header[k] = v
+	}
 	return req
+}
+
+// signedPost sends body to path as the world's service client, signed.
+func signedPost(t *testing.T, w *world, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, w.app.HTTP.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+w.api.Key)
+	for k, v := range sign(w.client.WebhookSecret, "msg_canary_ids", w.app.Store.Now(), body) {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(out)
 }
 
 // scanTables reads every cell of every table, River's included, and
