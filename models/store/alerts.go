@@ -1,0 +1,479 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/hearth-safety/hearth/models"
+)
+
+// alertScope is what part of the alerts a viewer may read: the teens, and
+// whether the viewer is a guardian (whose read state is their own) or the
+// teen (who has nothing to acknowledge).
+type alertScope struct {
+	userID   int64
+	guardian bool
+	teens    []scopeTeen
+}
+
+type scopeTeen struct {
+	ID          int64
+	DisplayName string
+	TimeZone    string
+}
+
+func (sc alertScope) ids() []int64 {
+	out := make([]int64, len(sc.teens))
+	for i, t := range sc.teens {
+		out[i] = t.ID
+	}
+	return out
+}
+
+func (sc alertScope) name(teenID int64) string {
+	for _, t := range sc.teens {
+		if t.ID == teenID {
+			return t.DisplayName
+		}
+	}
+	return ""
+}
+
+// scopeAlerts decides whose alerts viewer may read: a guardian, those of
+// every teen they have an active link with (a suspended or ended link shows
+// nothing); a teen, their own. teenID narrows it to one teen, and a teen
+// outside the viewer's scope is models.ErrNotFound, exactly like a teen that
+// does not exist. Anyone else is models.ErrNotFound.
+func scopeAlerts(db *gorm.DB, viewer models.Actor, teenID *int64) (alertScope, error) {
+	sc := alertScope{userID: viewer.UserID}
+	if viewer.UserID == 0 {
+		return sc, models.ErrNotFound
+	}
+	switch viewer.Role {
+	case models.RoleGuardian:
+		sc.guardian = true
+		q := db.Table("links").Select("teens.id, teens.display_name, teens.time_zone").
+			Joins("JOIN teens ON teens.id = links.teen_id").
+			Where("links.guardian_id = ? AND links.state = ?", viewer.UserID, string(models.LinkActive))
+		if teenID != nil {
+			q = q.Where("links.teen_id = ?", *teenID)
+		}
+		if err := q.Order("teens.display_name, teens.id").Scan(&sc.teens).Error; err != nil {
+			return sc, err
+		}
+	case models.RoleTeen:
+		q := db.Table("teens").Select("id, display_name, time_zone").Where("user_id = ?", viewer.UserID)
+		if teenID != nil {
+			q = q.Where("id = ?", *teenID)
+		}
+		if err := q.Scan(&sc.teens).Error; err != nil {
+			return sc, err
+		}
+	default:
+		return sc, models.ErrNotFound
+	}
+	if teenID != nil && len(sc.teens) == 0 {
+		return sc, models.ErrNotFound
+	}
+	return sc, nil
+}
+
+// alertReadRow is an alert with the viewer's read state.
+type alertReadRow struct {
+	Row    alertRow `gorm:"embedded"`
+	IsRead bool
+}
+
+// alertSQL builds the parts of an alert query for a scope and filter:
+// the FROM with the viewer's watermark joined, the WHERE (without paging)
+// and its arguments, and the read-state column. Everything a person typed
+// goes in as an argument.
+func alertSQL(sc alertScope, teens []int64, f models.AlertFilter) (from, where string, args []any, readCol string, readArgs []any) {
+	readExists := "EXISTS (SELECT 1 FROM alert_reads r WHERE r.alert_id = alerts.id AND r.user_id = ?)"
+	if sc.guardian {
+		from = "alerts LEFT JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"
+		args = append(args, sc.userID)
+		readCol = "CASE WHEN alerts.id <= COALESCE(w.read_through, 0) OR " + readExists + " THEN 1 ELSE 0 END"
+		readArgs = []any{sc.userID}
+	} else {
+		from = "alerts"
+		readCol = "1"
+	}
+	conds := []string{"alerts.teen_id IN ?"}
+	args = append(args, teens)
+	if f.Category != nil {
+		conds = append(conds, "alerts.category = ?")
+		args = append(args, string(*f.Category))
+	}
+	if f.MinSeverity != nil {
+		conds = append(conds, "alerts.severity_rank >= ?")
+		args = append(args, f.MinSeverity.Rank())
+	}
+	if sc.guardian {
+		switch f.State {
+		case models.AlertUnread:
+			conds = append(conds, "alerts.id > COALESCE(w.read_through, 0) AND NOT "+readExists)
+			args = append(args, sc.userID)
+		case models.AlertRead:
+			conds = append(conds, "(alerts.id <= COALESCE(w.read_through, 0) OR "+readExists+")")
+			args = append(args, sc.userID)
+		}
+	} else if f.State == models.AlertUnread {
+		conds = append(conds, "1 = 0") // the teen has nothing to acknowledge
+	}
+	return from, strings.Join(conds, " AND "), args, readCol, readArgs
+}
+
+// branchTeens is how many teens an inbox query reads as separate newest-
+// first index scans merged together; above it, one scan over all of them.
+// A family has a handful of teens; each branch then reads at most a page
+// from the (teen_id, occurred_at, id) index, however many alerts exist.
+const branchTeens = 16
+
+// Alerts returns the alerts viewer may see that match f, newest first
+// (occurred_at, then id, descending), at most f.AlertLimit() of them: the
+// first ones, or those just older than f.Before, or just newer than f.After.
+// total counts every alert matching f, on every page. A guardian sees the
+// alerts of each teen they have an active link with, each marked read or
+// not for them; the teen sees all their own, all read. f.TeenID outside the
+// viewer's scope, and anyone else, is models.ErrNotFound.
+func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertFilter) ([]models.Alert, int, error) {
+	db := s.db.WithContext(ctx)
+	sc, err := scopeAlerts(db, viewer, f.TeenID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(sc.teens) == 0 {
+		return []models.Alert{}, 0, nil
+	}
+	ids := sc.ids()
+	from, where, args, _, _ := alertSQL(sc, ids, f)
+	var total int64
+	if err := db.Raw("SELECT count(*) FROM "+from+" WHERE "+where, args...).Scan(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	limit := f.AlertLimit()
+	order, cmp := "DESC", "<"
+	var cur *models.AlertCursor
+	switch {
+	case f.After != nil:
+		order, cmp, cur = "ASC", ">", f.After
+	case f.Before != nil:
+		cur = f.Before
+	}
+	branch := func(teens []int64) (string, []any) {
+		from, where, args, readCol, readArgs := alertSQL(sc, teens, f)
+		q := "SELECT alerts.*, " + readCol + " AS is_read FROM " + from + " WHERE " + where
+		all := append(append([]any{}, readArgs...), args...)
+		if cur != nil {
+			q += " AND (alerts.occurred_at " + cmp + " ? OR (alerts.occurred_at = ? AND alerts.id " + cmp + " ?))"
+			at := cur.At.UTC()
+			all = append(all, at, at, cur.ID)
+		}
+		q += " ORDER BY alerts.occurred_at " + order + ", alerts.id " + order + " LIMIT ?"
+		return q, append(all, limit)
+	}
+	var q string
+	var qargs []any
+	if len(ids) == 1 || len(ids) > branchTeens {
+		q, qargs = branch(ids)
+	} else {
+		parts := make([]string, len(ids))
+		for i, id := range ids {
+			b, bargs := branch([]int64{id})
+			parts[i] = fmt.Sprintf("SELECT * FROM (%s) AS b%d", b, i)
+			qargs = append(qargs, bargs...)
+		}
+		q = strings.Join(parts, " UNION ALL ") + " ORDER BY occurred_at " + order + ", id " + order + " LIMIT ?"
+		qargs = append(qargs, limit)
+	}
+	var rows []alertReadRow
+	if err := db.Raw(q, qargs...).Scan(&rows).Error; err != nil {
+		return nil, 0, err
+	}
+	if f.After != nil {
+		slices.Reverse(rows)
+	}
+	out := make([]models.Alert, len(rows))
+	for i, r := range rows {
+		out[i] = r.Row.model()
+		out[i].TeenName = sc.name(r.Row.TeenID)
+		out[i].Read = r.IsRead
+	}
+	return out, int(total), nil
+}
+
+// Alert returns one alert as viewer may see it (see Alerts), with the
+// viewer's read state. Anyone else's is models.ErrNotFound.
+func (s *Store) Alert(ctx context.Context, viewer models.Actor, id int64) (models.Alert, error) {
+	db := s.db.WithContext(ctx)
+	row, sc, err := s.visibleAlert(db, viewer, id)
+	if err != nil {
+		return models.Alert{}, err
+	}
+	from, where, args, readCol, readArgs := alertSQL(sc, []int64{row.TeenID}, models.AlertFilter{})
+	var r alertReadRow
+	all := append(append(append([]any{}, readArgs...), args...), id)
+	if err := db.Raw("SELECT alerts.*, "+readCol+" AS is_read FROM "+from+" WHERE "+where+" AND alerts.id = ?", all...).Scan(&r).Error; err != nil {
+		return models.Alert{}, err
+	}
+	a := r.Row.model()
+	a.TeenName, a.Read = sc.name(row.TeenID), r.IsRead
+	return a, nil
+}
+
+// visibleAlert loads alert id when viewer may see it.
+func (s *Store) visibleAlert(db *gorm.DB, viewer models.Actor, id int64) (alertRow, alertScope, error) {
+	if viewer.UserID == 0 {
+		return alertRow{}, alertScope{}, models.ErrNotFound
+	}
+	var row alertRow
+	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
+		return alertRow{}, alertScope{}, mapErr(err)
+	}
+	sc, err := scopeAlerts(db, viewer, &row.TeenID)
+	if err != nil {
+		return alertRow{}, alertScope{}, err
+	}
+	return row, sc, nil
+}
+
+// guardianAlert loads alert id for a guardian with an active link to its
+// teen; anyone else gets models.ErrNotFound.
+func (s *Store) guardianAlert(db *gorm.DB, viewer models.Actor, id int64) (alertRow, alertScope, error) {
+	if viewer.Role != models.RoleGuardian {
+		return alertRow{}, alertScope{}, models.ErrNotFound
+	}
+	return s.visibleAlert(db, viewer, id)
+}
+
+// AcknowledgeAlert marks alert id read for the guardian viewer only (each
+// guardian keeps their own read state). Acknowledging it again changes
+// nothing. Anyone but a guardian with an active link to the alert's teen
+// gets models.ErrNotFound.
+func (s *Store) AcknowledgeAlert(ctx context.Context, viewer models.Actor, id int64) error {
+	db := s.db.WithContext(ctx)
+	if _, _, err := s.guardianAlert(db, viewer, id); err != nil {
+		return err
+	}
+	return db.Exec("INSERT INTO alert_reads (alert_id, user_id, read_at) VALUES (?, ?, ?) ON CONFLICT (alert_id, user_id) DO NOTHING",
+		id, viewer.UserID, s.stamp()).Error
+}
+
+// MarkAllAlertsRead marks every alert so far of teenID (nil: of every teen
+// the guardian viewer actively supervises) read for the viewer, with one
+// write per teen: the viewer's watermark moves to the teen's newest alert
+// id, and the single acknowledgements it now covers are dropped. Alerts
+// that arrive afterwards are unread. A teen outside the viewer's scope, and
+// anyone but a guardian, is models.ErrNotFound.
+func (s *Store) MarkAllAlertsRead(ctx context.Context, viewer models.Actor, teenID *int64) error {
+	if viewer.Role != models.RoleGuardian {
+		return models.ErrNotFound
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		sc, err := scopeAlerts(tx, viewer, teenID)
+		if err != nil {
+			return err
+		}
+		if len(sc.teens) == 0 {
+			return nil
+		}
+		var tops []struct {
+			TeenID int64
+			Top    int64
+		}
+		if err := tx.Raw("SELECT teen_id, MAX(id) AS top FROM alerts WHERE teen_id IN ? GROUP BY teen_id", sc.ids()).Scan(&tops).Error; err != nil {
+			return err
+		}
+		now := s.stamp()
+		for _, t := range tops {
+			if err := tx.Exec(`INSERT INTO alert_watermarks (user_id, teen_id, read_through, updated_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (user_id, teen_id) DO UPDATE SET
+				read_through = CASE WHEN excluded.read_through > alert_watermarks.read_through THEN excluded.read_through ELSE alert_watermarks.read_through END,
+				updated_at = excluded.updated_at`, viewer.UserID, t.TeenID, t.Top, now).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec("DELETE FROM alert_reads WHERE user_id = ? AND alert_id IN (SELECT id FROM alerts WHERE teen_id = ? AND id <= ?)",
+				viewer.UserID, t.TeenID, t.Top).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// MarkAlertNotUseful keeps a guardian's judgement that alert id did not
+// help them (feedback on the platform's classifier): the first guardian's
+// mark stands, marking again changes nothing. Anyone but a guardian with an
+// active link to the alert's teen gets models.ErrNotFound.
+func (s *Store) MarkAlertNotUseful(ctx context.Context, viewer models.Actor, id int64) error {
+	db := s.db.WithContext(ctx)
+	if _, _, err := s.guardianAlert(db, viewer, id); err != nil {
+		return err
+	}
+	return db.Model(&alertRow{}).Where("id = ? AND not_useful_at IS NULL", id).
+		Updates(map[string]any{"not_useful_at": s.stamp(), "not_useful_by": viewer.UserID}).Error
+}
+
+// UnreadAlertCounts returns, per teen the guardian viewer actively
+// supervises, how many alerts are unread for them; teens with none are
+// left out. Anyone but a guardian gets models.ErrNotFound.
+func (s *Store) UnreadAlertCounts(ctx context.Context, viewer models.Actor) (map[int64]int, error) {
+	if viewer.Role != models.RoleGuardian {
+		return nil, models.ErrNotFound
+	}
+	db := s.db.WithContext(ctx)
+	sc, err := scopeAlerts(db, viewer, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]int{}
+	if len(sc.teens) == 0 {
+		return out, nil
+	}
+	from, where, args, _, _ := alertSQL(sc, sc.ids(), models.AlertFilter{State: models.AlertUnread})
+	var rows []struct {
+		TeenID int64
+		N      int
+	}
+	if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM "+from+" WHERE "+where+" GROUP BY alerts.teen_id", args...).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.TeenID] = r.N
+	}
+	return out, nil
+}
+
+// AlertChart returns teenID's alerts per category in each of the last
+// models.AlertChartWeeks weeks (Monday to Sunday, UTC), oldest week first,
+// the last one holding now. Who may see it is as for Alerts; anyone else
+// gets models.ErrNotFound.
+func (s *Store) AlertChart(ctx context.Context, viewer models.Actor, teenID int64, now time.Time) ([]models.AlertWeek, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := scopeAlerts(db, viewer, &teenID); err != nil {
+		return nil, err
+	}
+	first := models.WeekStart(now).AddDate(0, 0, -7*(models.AlertChartWeeks-1))
+	weeks := make([]models.AlertWeek, models.AlertChartWeeks)
+	cols := make([]string, len(weeks))
+	var args []any
+	for i := range weeks {
+		start := first.AddDate(0, 0, 7*i)
+		weeks[i] = models.AlertWeek{Start: start, Counts: map[models.Category]int{}}
+		cols[i] = fmt.Sprintf("SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN 1 ELSE 0 END) AS w%d", i)
+		args = append(args, start, start.AddDate(0, 0, 7))
+	}
+	end := first.AddDate(0, 0, 7*models.AlertChartWeeks)
+	args = append(args, teenID, first, end)
+	rows, err := db.Raw("SELECT category, "+strings.Join(cols, ", ")+
+		" FROM alerts WHERE teen_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY category", args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cat string
+		counts := make([]int64, len(weeks))
+		dst := []any{&cat}
+		for i := range counts {
+			dst = append(dst, &counts[i])
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, err
+		}
+		for i, n := range counts {
+			if n > 0 {
+				weeks[i].Counts[models.Category(cat)] += int(n)
+				weeks[i].Total += int(n)
+			}
+		}
+	}
+	return weeks, rows.Err()
+}
+
+// BlockAlertCounterpart adds alert id's other account to its teen's
+// blocked contacts, as the guardian viewer, through the same path as any
+// change to the rules: a new version on every node before it returns, the
+// audit entry with before and after, the policy.updated webhook, and the
+// teen and the other guardians told. Blocking is stricter, so it needs
+// nobody's approval. An account that is an approved contact is taken off
+// that list (a contact cannot be both). When it was blocked already nothing
+// changes and the result says so. An alert without another account is a
+// *models.ValidationError; anyone but a guardian with an active link to
+// the teen gets models.ErrNotFound.
+func (s *Store) BlockAlertCounterpart(ctx context.Context, viewer models.Actor, id int64) (models.BlockResult, error) {
+	var res models.BlockResult
+	if viewer.Role != models.RoleGuardian || viewer.UserID == 0 {
+		return res, models.ErrNotFound
+	}
+	err := s.policyTx(ctx, func(tx *gorm.DB) error {
+		now := s.stamp()
+		var a alertRow
+		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
+			return err
+		}
+		teen, err := lockTeen(tx, "id = ?", a.TeenID)
+		if err != nil {
+			return err
+		}
+		if _, err := policyViewer(tx, viewer, teen); err != nil {
+			return err
+		}
+		res = models.BlockResult{TeenID: teen.ID, TeenName: teen.DisplayName, CounterpartID: a.CounterpartID}
+		if a.CounterpartID == "" {
+			return models.Invalid("counterpart", "This alert does not name another account, so there is nobody to block.")
+		}
+		row, contacts, err := loadPolicy(tx, teen.ID)
+		if err != nil {
+			return err
+		}
+		if !row.Supervised {
+			return models.ErrNotFound
+		}
+		cur := row.model(contacts)
+		next := cloneRules(cur)
+		for _, c := range next.Blocked {
+			if c.PlatformUserID == a.CounterpartID {
+				res.AlreadyBlocked = true
+				return nil
+			}
+		}
+		next.Approved = slices.DeleteFunc(next.Approved, func(c models.Contact) bool {
+			if c.PlatformUserID == a.CounterpartID {
+				res.WasApproved = true
+				return true
+			}
+			return false
+		})
+		cat := models.Category(a.Category)
+		label := "From a " + cat.Label() + " alert"
+		next.Blocked = append(next.Blocked, models.Contact{PlatformUserID: a.CounterpartID, Label: label})
+		next.Normalize()
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		me, err := loadPerson(tx, viewer.UserID)
+		if err != nil {
+			return err
+		}
+		reason := "Blocked from a " + cat.Label() + " alert of " + a.OccurredAt.UTC().Format("2 Jan 2006") + "."
+		changes, err := s.changeRules(tx, teen, row, contacts, next, actorOf(me), reason, nil, now)
+		if err != nil {
+			return err
+		}
+		summary := models.SummarizeChanges(changes)
+		toTeen := me.Name + " changed your message rules after a safety alert: " + summary + "."
+		toGuardians := me.Name + " changed " + teen.DisplayName + "'s message rules after a safety alert: " + summary + "."
+		return s.tellPolicyChange(tx, teen, me.ID, models.NotifyPolicyChanged, toTeen, toGuardians)
+	})
+	if err != nil {
+		return models.BlockResult{}, err
+	}
+	return res, nil
+}
