@@ -110,6 +110,9 @@ type Page struct {
 	// viewer is signed in the header shows it on the bell linking to
 	// /notifications; 0 shows the bell without a count.
 	Unread int
+	// UnreadAlerts is how many alerts about a guardian's teens the guardian
+	// has not acknowledged; the "Alerts" nav item shows it when above 0.
+	UnreadAlerts int
 }
 
 // WithDefaultTitle returns a copy of p whose Title is title when p has none,
@@ -164,6 +167,9 @@ func UnreadLabel(n int) string {
 	}
 	return strconv.Itoa(n) + " unread notifications"
 }
+
+// UnreadAlertsLabel words an unread alert count: "1 unread", "3 unread".
+func UnreadAlertsLabel(n int) string { return strconv.Itoa(n) + " unread" }
 
 // bellCount is the number printed on the bell: "1"–"99", then "99+".
 func bellCount(n int) string {
