@@ -136,6 +136,30 @@ func (h *Handlers) alertViews(as []models.Alert, showTeen bool, back string) []p
 	return out
 }
 
+// markBlocked notes which alerts' other accounts are blocked for their
+// teen already, so the inbox says so instead of offering the button. A
+// teen whose rules cannot be read keeps the button: blocking then says
+// what is true.
+func (h *Handlers) markBlocked(c echo.Context, vs []pages.AlertView) {
+	blocked := map[int64]map[string]bool{}
+	for i, v := range vs {
+		if v.CounterpartID == "" {
+			continue
+		}
+		set, ok := blocked[v.TeenID]
+		if !ok {
+			set = map[string]bool{}
+			if p, err := h.Store.TeenPolicy(ctx(c), actor(c), v.TeenID); err == nil {
+				for _, b := range p.Blocked {
+					set[b.PlatformUserID] = true
+				}
+			}
+			blocked[v.TeenID] = set
+		}
+		vs[i].Blocked = set[v.CounterpartID]
+	}
+}
+
 // guidanceFor returns the guidance of the categories among as, in the
 // filter's order.
 func guidanceFor(as []models.Alert) []pages.Guidance {
@@ -167,8 +191,8 @@ func (h *Handlers) alertsPage(c echo.Context, teenID int64, teenName string) err
 	f, form := alertQuery(c.QueryParams())
 	base := "/alerts"
 	if teenID != 0 {
-		f.TeenID, form.Teen = &teenID, strconv.FormatInt(teenID, 10)
-		base = "/teens/" + form.Teen + "/alerts"
+		f.TeenID, form.Teen = &teenID, ""
+		base = "/teens/" + strconv.FormatInt(teenID, 10) + "/alerts"
 	}
 	q := filterQuery(form, teenID != 0)
 	as, total, pager, err := h.pageAlerts(c, f, base, q)
@@ -182,6 +206,7 @@ func (h *Handlers) alertsPage(c echo.Context, teenID int64, teenName string) err
 	props := pages.AlertsProps{Page: h.page(c, ""), TeenID: teenID, TeenName: teenName, Filter: form, Total: total,
 		Pager: pager, Guidance: guidanceFor(as), BasePath: base, Query: c.QueryParams().Encode()}
 	props.List = pages.AlertListView{Items: h.alertViews(as, teenID == 0, c.Request().URL.RequestURI()), Filtered: form.Active()}
+	h.markBlocked(c, props.List.Items)
 	if teenID != 0 {
 		props.Unread = counts[teenID]
 		weeks, err := h.Store.AlertChart(ctx(c), actor(c), teenID, h.Store.Now())
@@ -241,7 +266,9 @@ func (h *Handlers) alertFragment(c echo.Context, id int64) error {
 	}
 	back := safeNext(c.FormValue("next"), "/alerts")
 	showTeen := strings.HasPrefix(back, "/alerts")
-	return h.renderAlertFragment(c, pages.AlertItem(h.alertViews([]models.Alert{a}, showTeen, back)[0]))
+	vs := h.alertViews([]models.Alert{a}, showTeen, back)
+	h.markBlocked(c, vs)
+	return h.renderAlertFragment(c, pages.AlertItem(vs[0]))
 }
 
 func (h *Handlers) renderAlertFragment(c echo.Context, comp templ.Component) error {
@@ -328,6 +355,7 @@ func (h *Handlers) MarkAllAlertsRead(c echo.Context) error {
 		back += "?" + q
 	}
 	list := pages.AlertListView{Items: h.alertViews(as, scope == nil, back), Filtered: form.Active()}
+	h.markBlocked(c, list.Items)
 	return h.renderAlertFragment(c, pages.AlertList(list))
 }
 

@@ -408,7 +408,13 @@ func TestAlerts_BlockSender(t *testing.T) {
 		t.Error("the block is not in the audited activity log with its reason")
 	}
 
-	again := pat.Follow(pat.Submit(pat.Get("/alerts"), sel, nil))
+	inbox := pat.Get("/alerts")
+	li := inbox.Doc.Find(fmt.Sprintf("#alert-%d", f.groom))
+	if li.Find("form[action$='/block']").Length() != 0 || !strings.Contains(li.Find(".alert-blocked").Text(), "u_stranger9 is blocked") {
+		t.Errorf("the inbox still offers to block an account that is blocked: %q", li.Text())
+	}
+	token, _ := inbox.Doc.Find("meta[name='csrf-token']").Attr("content")
+	again := pat.Follow(pat.Post(fmt.Sprintf("/alerts/%d/block", f.groom), url.Values{"_csrf": {token}}))
 	if flash := again.Text("#flashes"); !strings.Contains(flash, "already blocked") {
 		t.Errorf("blocking again: flash %q", flash)
 	}

@@ -25,7 +25,7 @@ type AlertChartView struct {
 
 // Chart geometry, in SVG user units.
 const (
-	chartW, chartH           = 640, 240
+	chartW, chartH           = 600, 240
 	chartLeft, chartRight    = 40, 8
 	chartTop, chartBottom    = 24, 36
 	chartPlotW, chartPlotH   = chartW - chartLeft - chartRight, chartH - chartTop - chartBottom

@@ -351,7 +351,7 @@ func TestLayout_navigation(t *testing.T) {
 		viewer                    *views.Viewer
 	}{
 		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Alerts", "/alerts", "Invite a teen", "/invitations/new"}, guardian},
-		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My messages", "/teen/messages", "My supervision", "/teen/supervision", "Activity", "/teen/activity", "Alerts", "/teen/alerts"}, teen},
+		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My messages", "/teen/messages", "My supervision", "/teen/supervision", "Activity", "/teen/activity"}, teen},
 		{"agent", "/staff", "Support agent", "/staff/logout", []string{"Queue", "/staff"}, agent},
 		{"lead", "/staff", "Support lead", "/staff/logout", []string{"Queue", "/staff"}, lead},
 	}
