@@ -133,7 +133,97 @@ func alertSQL(sc alertScope, teens []int64, f models.AlertFilter) (from, where s
 // first index scans merged together; above it, one scan over all of them.
 // A family has a handful of teens; each branch then reads at most a page
 // from the (teen_id, occurred_at, id) index, however many alerts exist.
-const branchTeens = 16
+const branchTeens = 64
+
+// filterSQL is the part of f's conditions about the alerts themselves
+// (category, severity), to AND onto a query.
+func filterSQL(f models.AlertFilter) (string, []any) {
+	var q string
+	var args []any
+	if f.Category != nil {
+		q += " AND alerts.category = ?"
+		args = append(args, string(*f.Category))
+	}
+	if f.MinSeverity != nil {
+		q += " AND alerts.severity_rank >= ?"
+		args = append(args, f.MinSeverity.Rank())
+	}
+	return q, args
+}
+
+// watermarks returns the guardian's "read through" alert id per teen.
+func watermarks(db *gorm.DB, userID int64, teens []int64) (map[int64]int64, error) {
+	var rows []struct {
+		TeenID      int64
+		ReadThrough int64
+	}
+	if err := db.Table("alert_watermarks").Select("teen_id, read_through").Where("user_id = ? AND teen_id IN ?", userID, teens).
+		Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		out[r.TeenID] = r.ReadThrough
+	}
+	return out, nil
+}
+
+// countMatching counts the alerts of teens that match f's category and
+// severity, whatever their read state.
+func countMatching(db *gorm.DB, teens []int64, f models.AlertFilter) (int, error) {
+	fq, fargs := filterSQL(f)
+	var n int64
+	err := db.Raw("SELECT count(*) FROM alerts WHERE alerts.teen_id IN ?"+fq, append([]any{teens}, fargs...)...).Scan(&n).Error
+	return int(n), err
+}
+
+// countUnread counts, per teen, the alerts matching f that the guardian
+// has not read: those above their watermark, less those above it they
+// acknowledged one by one. Both are index range counts (alerts on
+// (teen_id, id), acknowledgements on user_id), so a large backlog costs a
+// count, never a lookup per alert.
+func countUnread(db *gorm.DB, userID int64, teens []int64, wms map[int64]int64, f models.AlertFilter) (map[int64]int, error) {
+	fq, fargs := filterSQL(f)
+	var above []struct {
+		TeenID int64
+		N      int
+	}
+	if len(teens) <= branchTeens {
+		parts := make([]string, len(teens))
+		var args []any
+		for i, t := range teens {
+			parts[i] = "SELECT alerts.teen_id, count(*) AS n FROM alerts WHERE alerts.teen_id = ? AND alerts.id > ?" + fq + " GROUP BY alerts.teen_id"
+			args = append(append(args, t, wms[t]), fargs...)
+		}
+		if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&above).Error; err != nil {
+			return nil, err
+		}
+	} else if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alerts LEFT JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"+
+		" WHERE alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
+		append([]any{userID, teens}, fargs...)...).Scan(&above).Error; err != nil {
+		return nil, err
+	}
+	var acked []struct {
+		TeenID int64
+		N      int
+	}
+	if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alert_reads r JOIN alerts ON alerts.id = r.alert_id"+
+		" LEFT JOIN alert_watermarks w ON w.user_id = r.user_id AND w.teen_id = alerts.teen_id"+
+		" WHERE r.user_id = ? AND alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
+		append([]any{userID, teens}, fargs...)...).Scan(&acked).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int, len(above))
+	for _, r := range above {
+		out[r.TeenID] += r.N
+	}
+	for _, r := range acked {
+		if out[r.TeenID] -= r.N; out[r.TeenID] <= 0 {
+			delete(out, r.TeenID)
+		}
+	}
+	return out, nil
+}
 
 // Alerts returns the alerts viewer may see that match f, newest first
 // (occurred_at, then id, descending), at most f.AlertLimit() of them: the
@@ -148,13 +238,18 @@ func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertF
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(sc.teens) == 0 {
+	if len(sc.teens) == 0 || (!sc.guardian && f.State == models.AlertUnread) {
 		return []models.Alert{}, 0, nil
 	}
 	ids := sc.ids()
-	from, where, args, _, _ := alertSQL(sc, ids, f)
-	var total int64
-	if err := db.Raw("SELECT count(*) FROM "+from+" WHERE "+where, args...).Scan(&total).Error; err != nil {
+	var wms map[int64]int64
+	if sc.guardian {
+		if wms, err = watermarks(db, sc.userID, ids); err != nil {
+			return nil, 0, err
+		}
+	}
+	total, err := s.countAlerts(db, sc, ids, wms, f)
+	if err != nil {
 		return nil, 0, err
 	}
 	limit := f.AlertLimit()
@@ -166,28 +261,36 @@ func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertF
 	case f.Before != nil:
 		cur = f.Before
 	}
-	branch := func(teens []int64) (string, []any) {
-		from, where, args, readCol, readArgs := alertSQL(sc, teens, f)
-		q := "SELECT alerts.*, " + readCol + " AS is_read FROM " + from + " WHERE " + where
-		all := append(append([]any{}, readArgs...), args...)
-		if cur != nil {
-			q += " AND (alerts.occurred_at " + cmp + " ? OR (alerts.occurred_at = ? AND alerts.id " + cmp + " ?))"
-			at := cur.At.UTC()
-			all = append(all, at, at, cur.ID)
+	// position keeps the keyset condition an index range: occurred_at
+	// bounds the scan, the id breaks ties at the cursor's own time.
+	position := func() (string, []any) {
+		if cur == nil {
+			return "", nil
 		}
-		q += " ORDER BY alerts.occurred_at " + order + ", alerts.id " + order + " LIMIT ?"
-		return q, append(all, limit)
+		at := cur.At.UTC()
+		eq := "<="
+		if cmp == ">" {
+			eq = ">="
+		}
+		return " AND alerts.occurred_at " + eq + " ? AND (alerts.occurred_at " + cmp + " ? OR alerts.id " + cmp + " ?)", []any{at, at, cur.ID}
 	}
+	tail := " ORDER BY alerts.occurred_at " + order + ", alerts.id " + order + " LIMIT ?"
 	var q string
 	var qargs []any
-	if len(ids) == 1 || len(ids) > branchTeens {
-		q, qargs = branch(ids)
+	if len(ids) > branchTeens || !sc.guardian && len(ids) > 1 {
+		// The read state of the page is worked out afterwards: computed
+		// here it would be computed for every row before the sort.
+		from, where, args, _, _ := alertSQL(sc, ids, f)
+		pq, pargs := position()
+		q = "SELECT alerts.*, 0 AS is_read FROM " + from + " WHERE " + where + pq + tail
+		qargs = append(append(append([]any{}, args...), pargs...), limit)
 	} else {
 		parts := make([]string, len(ids))
-		for i, id := range ids {
-			b, bargs := branch([]int64{id})
-			parts[i] = fmt.Sprintf("SELECT * FROM (%s) AS b%d", b, i)
-			qargs = append(qargs, bargs...)
+		for i, t := range ids {
+			b, bargs := s.alertBranch(sc, t, wms[t], f)
+			pq, pargs := position()
+			parts[i] = fmt.Sprintf("SELECT * FROM (%s%s%s) AS b%d", b, pq, tail, i)
+			qargs = append(append(append(qargs, bargs...), pargs...), limit)
 		}
 		q = strings.Join(parts, " UNION ALL ") + " ORDER BY occurred_at " + order + ", id " + order + " LIMIT ?"
 		qargs = append(qargs, limit)
@@ -199,13 +302,69 @@ func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertF
 	if f.After != nil {
 		slices.Reverse(rows)
 	}
+	acked := map[int64]bool{}
+	if sc.guardian && len(rows) > 0 {
+		page := make([]int64, len(rows))
+		for i, r := range rows {
+			page[i] = r.Row.ID
+		}
+		var ids []int64
+		if err := db.Table("alert_reads").Where("user_id = ? AND alert_id IN ?", sc.userID, page).Pluck("alert_id", &ids).Error; err != nil {
+			return nil, 0, err
+		}
+		for _, id := range ids {
+			acked[id] = true
+		}
+	}
 	out := make([]models.Alert, len(rows))
 	for i, r := range rows {
 		out[i] = r.Row.model()
 		out[i].TeenName = sc.name(r.Row.TeenID)
-		out[i].Read = r.IsRead
+		out[i].Read = !sc.guardian || r.Row.ID <= wms[r.Row.TeenID] || acked[r.Row.ID]
 	}
-	return out, int(total), nil
+	return out, total, nil
+}
+
+// alertBranch is the query of one teen's matching alerts (Alerts works
+// out the read state of the page afterwards), wm being the guardian's watermark for the teen (a constant,
+// so the planner sees a plain range).
+func (s *Store) alertBranch(sc alertScope, teenID, wm int64, f models.AlertFilter) (string, []any) {
+	fq, fargs := filterSQL(f)
+	if !sc.guardian {
+		return "SELECT alerts.*, 1 AS is_read FROM alerts WHERE alerts.teen_id = ?" + fq, append([]any{teenID}, fargs...)
+	}
+	acked := "EXISTS (SELECT 1 FROM alert_reads r WHERE r.alert_id = alerts.id AND r.user_id = ?)"
+	q := "SELECT alerts.*, 0 AS is_read FROM alerts WHERE alerts.teen_id = ?" + fq
+	args := append([]any{teenID}, fargs...)
+	switch f.State {
+	case models.AlertUnread:
+		q += " AND alerts.id > ? AND NOT " + acked
+		args = append(args, wm, sc.userID)
+	case models.AlertRead:
+		q += " AND (alerts.id <= ? OR " + acked + ")"
+		args = append(args, wm, sc.userID)
+	}
+	return q, args
+}
+
+// countAlerts counts every alert of teens matching f, state included.
+func (s *Store) countAlerts(db *gorm.DB, sc alertScope, teens []int64, wms map[int64]int64, f models.AlertFilter) (int, error) {
+	if !sc.guardian || f.State == "" {
+		return countMatching(db, teens, f)
+	}
+	unread, err := countUnread(db, sc.userID, teens, wms, f)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range unread {
+		n += v
+	}
+	if f.State == models.AlertUnread {
+		return n, nil
+	}
+	all, err := countMatching(db, teens, f)
+	return all - n, err
 }
 
 // Alert returns one alert as viewer may see it (see Alerts), with the
@@ -332,22 +491,15 @@ func (s *Store) UnreadAlertCounts(ctx context.Context, viewer models.Actor) (map
 	if err != nil {
 		return nil, err
 	}
-	out := map[int64]int{}
 	if len(sc.teens) == 0 {
-		return out, nil
+		return map[int64]int{}, nil
 	}
-	from, where, args, _, _ := alertSQL(sc, sc.ids(), models.AlertFilter{State: models.AlertUnread})
-	var rows []struct {
-		TeenID int64
-		N      int
-	}
-	if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM "+from+" WHERE "+where+" GROUP BY alerts.teen_id", args...).Scan(&rows).Error; err != nil {
+	ids := sc.ids()
+	wms, err := watermarks(db, sc.userID, ids)
+	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
-		out[r.TeenID] = r.N
-	}
-	return out, nil
+	return countUnread(db, sc.userID, ids, wms, models.AlertFilter{})
 }
 
 // AlertChart returns teenID's alerts per category in each of the last

@@ -417,3 +417,54 @@ func TestStore_BlockAlertCounterpart(t *testing.T) {
 		}
 	})
 }
+
+// A guardian of more teens than the store reads as separate scans gets the
+// same answers from its single scan over all of them.
+func TestStore_Alerts_ManyTeens(t *testing.T) {
+	eachWorld(t, func(t *testing.T, w *world) {
+		s := w.s
+		pat := w.guardian(t, "Pat Parent")
+		var teens []models.Teen
+		var seeds []seedAlert
+		const n = 70 // more than the store reads as separate scans
+		for i := range n {
+			tn, p := w.teen(t, fmt.Sprintf("Teen %02d", i), "2011-06")
+			w.link(t, pat, p)
+			teens = append(teens, tn)
+			seeds = append(seeds, seedAlert{teen: tn.PlatformUserID, other: "u_1", at: day0.Add(-time.Duration(i) * time.Hour)},
+				seedAlert{teen: tn.PlatformUserID, other: "u_2", cat: models.CategorySpam, at: day0.Add(-time.Duration(i)*time.Hour - 30*time.Minute)})
+		}
+		ids := w.alerts(t, seeds...)
+		got, total, err := s.Alerts(ctx, pat.Actor, models.AlertFilter{Limit: 5})
+		if err != nil || total != 2*n || fmt.Sprint(alertIDs(got)) != fmt.Sprint(ids[:5]) {
+			t.Fatalf("first page = %v (total %d), %v; want %v", alertIDs(got), total, err, ids[:5])
+		}
+		next, _, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{Limit: 5, Before: ptr(models.CursorOf(got[4]))})
+		if fmt.Sprint(alertIDs(next)) != fmt.Sprint(ids[5:10]) {
+			t.Errorf("second page = %v, want %v", alertIDs(next), ids[5:10])
+		}
+		if err := s.AcknowledgeAlert(ctx, pat.Actor, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkAllAlertsRead(ctx, pat.Actor, &teens[3].ID); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := s.UnreadAlertCounts(ctx, pat.Actor)
+		if err != nil || counts[teens[0].ID] != 1 || counts[teens[3].ID] != 0 || counts[teens[n-1].ID] != 2 || len(counts) != n-1 {
+			t.Errorf("UnreadAlertCounts = %v, %v", counts, err)
+		}
+		unread, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{State: models.AlertUnread, Limit: 100})
+		if total != 2*n-3 || len(unread) != min(2*n-3, 100) {
+			t.Errorf("unread: %d listed, total %d; want %d", len(unread), total, 2*n-3)
+		}
+		read, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{State: models.AlertRead, Category: ptr(models.CategoryBullying), Limit: 100})
+		if total != 2 || len(read) != 2 || !read[0].Read || !read[1].Read {
+			t.Errorf("read bullying: %v, total %d; want Teen 00's and Teen 03's, marked read", alertIDs(read), total)
+		}
+		for _, a := range unread {
+			if a.Read {
+				t.Errorf("unread alert %d is marked read", a.ID)
+			}
+		}
+	})
+}
