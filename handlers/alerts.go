@@ -137,26 +137,22 @@ func (h *Handlers) alertViews(as []models.Alert, showTeen bool, back string) []p
 }
 
 // markBlocked notes which alerts' other accounts are blocked for their
-// teen already, so the inbox says so instead of offering the button. A
-// teen whose rules cannot be read keeps the button: blocking then says
-// what is true.
+// teen already, so the inbox says so instead of offering the button. When
+// that cannot be read the buttons stay: blocking then says what is true.
 func (h *Handlers) markBlocked(c echo.Context, vs []pages.AlertView) {
-	blocked := map[int64]map[string]bool{}
+	var teens []int64
+	for _, v := range vs {
+		if v.CounterpartID != "" && !slices.Contains(teens, v.TeenID) {
+			teens = append(teens, v.TeenID)
+		}
+	}
+	blocked, err := h.Store.BlockedContacts(ctx(c), actor(c), teens)
+	if err != nil {
+		h.Logger.ErrorContext(ctx(c), "blocked contacts", "err", err)
+		return
+	}
 	for i, v := range vs {
-		if v.CounterpartID == "" {
-			continue
-		}
-		set, ok := blocked[v.TeenID]
-		if !ok {
-			set = map[string]bool{}
-			if p, err := h.Store.TeenPolicy(ctx(c), actor(c), v.TeenID); err == nil {
-				for _, b := range p.Blocked {
-					set[b.PlatformUserID] = true
-				}
-			}
-			blocked[v.TeenID] = set
-		}
-		vs[i].Blocked = set[v.CounterpartID]
+		vs[i].Blocked = blocked[v.TeenID][v.CounterpartID]
 	}
 }
 

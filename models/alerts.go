@@ -245,6 +245,12 @@ type AlertFilter struct {
 	Limit int
 }
 
+// AlertCountCap bounds alert counts (an inbox's total, unread counts):
+// counting stops after it, and a count above it means "more than
+// AlertCountCap". Pages show "More than 1,000 alerts" and a badge "99+"
+// rather than pay for counting a backlog alert by alert on every page.
+const AlertCountCap = 1000
+
 // MaxAlertLimit bounds AlertFilter.Limit: a page of 100 and one to peek.
 const MaxAlertLimit = 101
 

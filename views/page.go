@@ -168,8 +168,17 @@ func UnreadLabel(n int) string {
 	return strconv.Itoa(n) + " unread notifications"
 }
 
-// UnreadAlertsLabel words an unread alert count: "1 unread", "3 unread".
-func UnreadAlertsLabel(n int) string { return strconv.Itoa(n) + " unread" }
+// UnreadAlertsLabel words an unread alert count: "1 unread", "3 unread",
+// "more than 99 unread".
+func UnreadAlertsLabel(n int) string {
+	if n > 99 {
+		return "more than 99 unread"
+	}
+	return strconv.Itoa(n) + " unread"
+}
+
+// CountBadge is a count as a badge shows it: "1"–"99", then "99+".
+func CountBadge(n int) string { return bellCount(n) }
 
 // bellCount is the number printed on the bell: "1"–"99", then "99+".
 func bellCount(n int) string {

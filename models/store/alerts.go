@@ -129,11 +129,35 @@ func alertSQL(sc alertScope, teens []int64, f models.AlertFilter) (from, where s
 	return from, strings.Join(conds, " AND "), args, readCol, readArgs
 }
 
-// branchTeens is how many teens an inbox query reads as separate newest-
-// first index scans merged together; above it, one scan over all of them.
-// A family has a handful of teens; each branch then reads at most a page
-// from the (teen_id, occurred_at, id) index, however many alerts exist.
-const branchTeens = 64
+// An inbox reads each teen's alerts as a separate newest-first index
+// range and merges the few rows: each branch reads at most a page from the
+// (teen_id, occurred_at, id) index, however many alerts exist. Branches go
+// to the database branchChunk at a time (SQLite allows 500 parts in one
+// compound query). Above branchTeens teens, one scan over all of them and
+// a sort is cheaper than that many ranges.
+const (
+	branchTeens = 2000
+	branchChunk = 200
+)
+
+// branching returns the store's limits: the constants above, unless a
+// test set smaller ones to reach every path with a few teens.
+func (s *Store) branching() (teens, chunk int) {
+	teens, chunk = branchTeens, branchChunk
+	if s.alertBranching[0] > 0 {
+		teens, chunk = s.alertBranching[0], s.alertBranching[1]
+	}
+	return teens, chunk
+}
+
+// chunks splits ids into runs of at most chunk.
+func chunks(ids []int64, chunk int) [][]int64 {
+	var out [][]int64
+	for lo := 0; lo < len(ids); lo += chunk {
+		out = append(out, ids[lo:min(lo+chunk, len(ids))])
+	}
+	return out
+}
 
 // filterSQL is the part of f's conditions about the alerts themselves
 // (category, severity), to AND onto a query.
@@ -168,58 +192,68 @@ func watermarks(db *gorm.DB, userID int64, teens []int64) (map[int64]int64, erro
 	return out, nil
 }
 
+// countCap is how far a count goes: one past models.AlertCountCap says
+// "more than".
+const countCap = models.AlertCountCap + 1
+
 // countMatching counts the alerts of teens that match f's category and
-// severity, whatever their read state.
+// severity, whatever their read state, up to countCap.
 func countMatching(db *gorm.DB, teens []int64, f models.AlertFilter) (int, error) {
 	fq, fargs := filterSQL(f)
 	var n int64
-	err := db.Raw("SELECT count(*) FROM alerts WHERE alerts.teen_id IN ?"+fq, append([]any{teens}, fargs...)...).Scan(&n).Error
+	err := db.Raw("SELECT count(*) FROM (SELECT 1 AS one FROM alerts WHERE alerts.teen_id IN ?"+fq+" LIMIT ?) AS c",
+		append(append([]any{teens}, fargs...), countCap)...).Scan(&n).Error
 	return int(n), err
 }
 
 // countUnread counts, per teen, the alerts matching f that the guardian
-// has not read: those above their watermark, less those above it they
-// acknowledged one by one. Both are index range counts (alerts on
-// (teen_id, id), acknowledgements on user_id), so a large backlog costs a
-// count, never a lookup per alert.
-func countUnread(db *gorm.DB, userID int64, teens []int64, wms map[int64]int64, f models.AlertFilter) (map[int64]int, error) {
+// has not read, up to countCap each: those above their watermark (an
+// index range on (teen_id, id), cut off after the cap) less those above it
+// they acknowledged one by one (a handful, on user_id). A large backlog
+// costs a bounded count, never a lookup per alert.
+func (s *Store) countUnread(db *gorm.DB, userID int64, teens []int64, wms map[int64]int64, f models.AlertFilter) (map[int64]int, error) {
+	maxTeens, chunk := s.branching()
 	fq, fargs := filterSQL(f)
-	var above []struct {
+	type teenCount struct {
 		TeenID int64
 		N      int
 	}
-	if len(teens) <= branchTeens {
-		parts := make([]string, len(teens))
-		var args []any
-		for i, t := range teens {
-			parts[i] = "SELECT alerts.teen_id, count(*) AS n FROM alerts WHERE alerts.teen_id = ? AND alerts.id > ?" + fq + " GROUP BY alerts.teen_id"
-			args = append(append(args, t, wms[t]), fargs...)
-		}
-		if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&above).Error; err != nil {
-			return nil, err
-		}
-	} else if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alerts LEFT JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"+
-		" WHERE alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
-		append([]any{userID, teens}, fargs...)...).Scan(&above).Error; err != nil {
-		return nil, err
-	}
-	var acked []struct {
-		TeenID int64
-		N      int
-	}
+	var acked []teenCount
 	if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alert_reads r JOIN alerts ON alerts.id = r.alert_id"+
 		" LEFT JOIN alert_watermarks w ON w.user_id = r.user_id AND w.teen_id = alerts.teen_id"+
 		" WHERE r.user_id = ? AND alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
 		append([]any{userID, teens}, fargs...)...).Scan(&acked).Error; err != nil {
 		return nil, err
 	}
+	ackedBy := map[int64]int{}
+	for _, r := range acked {
+		ackedBy[r.TeenID] = r.N
+	}
+	var above []teenCount
+	if len(teens) <= maxTeens {
+		for _, part := range chunks(teens, chunk) {
+			parts := make([]string, len(part))
+			var args []any
+			for i, t := range part {
+				parts[i] = "SELECT c.teen_id, count(*) AS n FROM (SELECT alerts.teen_id FROM alerts WHERE alerts.teen_id = ? AND alerts.id > ?" + fq +
+					" LIMIT ?) AS c GROUP BY c.teen_id"
+				args = append(append(append(args, t, wms[t]), fargs...), countCap+ackedBy[t])
+			}
+			var got []teenCount
+			if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&got).Error; err != nil {
+				return nil, err
+			}
+			above = append(above, got...)
+		}
+	} else if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alerts LEFT JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"+
+		" WHERE alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
+		append([]any{userID, teens}, fargs...)...).Scan(&above).Error; err != nil {
+		return nil, err
+	}
 	out := make(map[int64]int, len(above))
 	for _, r := range above {
-		out[r.TeenID] += r.N
-	}
-	for _, r := range acked {
-		if out[r.TeenID] -= r.N; out[r.TeenID] <= 0 {
-			delete(out, r.TeenID)
+		if n := min(r.N-ackedBy[r.TeenID], countCap); n > 0 {
+			out[r.TeenID] = n
 		}
 	}
 	return out, nil
@@ -275,29 +309,46 @@ func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertF
 		return " AND alerts.occurred_at " + eq + " ? AND (alerts.occurred_at " + cmp + " ? OR alerts.id " + cmp + " ?)", []any{at, at, cur.ID}
 	}
 	tail := " ORDER BY alerts.occurred_at " + order + ", alerts.id " + order + " LIMIT ?"
-	var q string
-	var qargs []any
-	if len(ids) > branchTeens || !sc.guardian && len(ids) > 1 {
-		// The read state of the page is worked out afterwards: computed
-		// here it would be computed for every row before the sort.
+	var rows []alertReadRow
+	maxTeens, chunk := s.branching()
+	if len(ids) > maxTeens {
 		from, where, args, _, _ := alertSQL(sc, ids, f)
 		pq, pargs := position()
-		q = "SELECT alerts.*, 0 AS is_read FROM " + from + " WHERE " + where + pq + tail
-		qargs = append(append(append([]any{}, args...), pargs...), limit)
-	} else {
-		parts := make([]string, len(ids))
-		for i, t := range ids {
-			b, bargs := s.alertBranch(sc, t, wms[t], f)
-			pq, pargs := position()
-			parts[i] = fmt.Sprintf("SELECT * FROM (%s%s%s) AS b%d", b, pq, tail, i)
-			qargs = append(append(append(qargs, bargs...), pargs...), limit)
+		q := "SELECT alerts.*, 0 AS is_read FROM " + from + " WHERE " + where + pq + tail
+		if err := db.Raw(q, append(append(append([]any{}, args...), pargs...), limit)...).Scan(&rows).Error; err != nil {
+			return nil, 0, err
 		}
-		q = strings.Join(parts, " UNION ALL ") + " ORDER BY occurred_at " + order + ", id " + order + " LIMIT ?"
-		qargs = append(qargs, limit)
-	}
-	var rows []alertReadRow
-	if err := db.Raw(q, qargs...).Scan(&rows).Error; err != nil {
-		return nil, 0, err
+	} else {
+		for _, part := range chunks(ids, chunk) {
+			parts := make([]string, len(part))
+			var qargs []any
+			for i, t := range part {
+				b, bargs := s.alertBranch(sc, t, wms[t], f)
+				pq, pargs := position()
+				parts[i] = fmt.Sprintf("SELECT * FROM (%s%s%s) AS b%d", b, pq, tail, i)
+				qargs = append(append(append(qargs, bargs...), pargs...), limit)
+			}
+			q := strings.Join(parts, " UNION ALL ") + " ORDER BY occurred_at " + order + ", id " + order + " LIMIT ?"
+			var got []alertReadRow
+			if err := db.Raw(q, append(qargs, limit)...).Scan(&got).Error; err != nil {
+				return nil, 0, err
+			}
+			rows = append(rows, got...)
+		}
+		if len(rows) > limit {
+			// Several chunks: merge them in the list's order.
+			slices.SortFunc(rows, func(a, b alertReadRow) int {
+				c := a.Row.OccurredAt.Compare(b.Row.OccurredAt)
+				if c == 0 {
+					c = cmpInt(a.Row.ID, b.Row.ID)
+				}
+				if order == "DESC" {
+					return -c
+				}
+				return c
+			})
+			rows = rows[:limit]
+		}
 	}
 	if f.After != nil {
 		slices.Reverse(rows)
@@ -347,12 +398,13 @@ func (s *Store) alertBranch(sc alertScope, teenID, wm int64, f models.AlertFilte
 	return q, args
 }
 
-// countAlerts counts every alert of teens matching f, state included.
+// countAlerts counts the alerts of teens matching f, state included, up
+// to countCap.
 func (s *Store) countAlerts(db *gorm.DB, sc alertScope, teens []int64, wms map[int64]int64, f models.AlertFilter) (int, error) {
 	if !sc.guardian || f.State == "" {
 		return countMatching(db, teens, f)
 	}
-	unread, err := countUnread(db, sc.userID, teens, wms, f)
+	unread, err := s.countUnread(db, sc.userID, teens, wms, f)
 	if err != nil {
 		return 0, err
 	}
@@ -361,10 +413,54 @@ func (s *Store) countAlerts(db *gorm.DB, sc alertScope, teens []int64, wms map[i
 		n += v
 	}
 	if f.State == models.AlertUnread {
-		return n, nil
+		return min(n, countCap), nil
 	}
-	all, err := countMatching(db, teens, f)
-	return all - n, err
+	return s.countRead(db, sc.userID, teens, wms, f)
+}
+
+// countRead counts the alerts matching f the guardian has read, up to
+// countCap: those up to their watermark per teen (an index range, cut off
+// after the cap) and those above it acknowledged one by one.
+func (s *Store) countRead(db *gorm.DB, userID int64, teens []int64, wms map[int64]int64, f models.AlertFilter) (int, error) {
+	maxTeens, chunk := s.branching()
+	fq, fargs := filterSQL(f)
+	var n int64
+	if err := db.Raw("SELECT count(*) FROM alert_reads r JOIN alerts ON alerts.id = r.alert_id"+
+		" LEFT JOIN alert_watermarks w ON w.user_id = r.user_id AND w.teen_id = alerts.teen_id"+
+		" WHERE r.user_id = ? AND alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq,
+		append([]any{userID, teens}, fargs...)...).Scan(&n).Error; err != nil {
+		return 0, err
+	}
+	total := int(n)
+	if len(teens) > maxTeens {
+		var below int64
+		err := db.Raw("SELECT count(*) FROM (SELECT 1 AS one FROM alerts JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"+
+			" WHERE alerts.teen_id IN ? AND alerts.id <= w.read_through"+fq+" LIMIT ?) AS c",
+			append(append([]any{userID, teens}, fargs...), countCap)...).Scan(&below).Error
+		return min(total+int(below), countCap), err
+	}
+	var marked []int64
+	for _, t := range teens {
+		if wms[t] > 0 {
+			marked = append(marked, t)
+		}
+	}
+	for _, part := range chunks(marked, chunk) {
+		parts := make([]string, len(part))
+		var args []any
+		for i, t := range part {
+			parts[i] = "SELECT count(*) AS n FROM (SELECT 1 AS one FROM alerts WHERE alerts.teen_id = ? AND alerts.id <= ?" + fq + " LIMIT ?) AS c"
+			args = append(append(append(args, t, wms[t]), fargs...), countCap)
+		}
+		var got []int64
+		if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&got).Error; err != nil {
+			return 0, err
+		}
+		for _, v := range got {
+			total += int(v)
+		}
+	}
+	return min(total, countCap), nil
 }
 
 // Alert returns one alert as viewer may see it (see Alerts), with the
@@ -499,7 +595,7 @@ func (s *Store) UnreadAlertCounts(ctx context.Context, viewer models.Actor) (map
 	if err != nil {
 		return nil, err
 	}
-	return countUnread(db, sc.userID, ids, wms, models.AlertFilter{})
+	return s.countUnread(db, sc.userID, ids, wms, models.AlertFilter{})
 }
 
 // AlertChart returns teenID's alerts per category in each of the last
@@ -628,4 +724,41 @@ func (s *Store) BlockAlertCounterpart(ctx context.Context, viewer models.Actor, 
 		return models.BlockResult{}, err
 	}
 	return res, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// BlockedContacts returns, for each of teenIDs the guardian viewer
+// actively supervises, the platform IDs on the teen's blocked list (teens
+// outside the viewer's scope are left out), so the inbox can say an
+// account is blocked already. Anyone but a guardian gets models.ErrNotFound.
+func (s *Store) BlockedContacts(ctx context.Context, viewer models.Actor, teenIDs []int64) (map[int64]map[string]bool, error) {
+	if viewer.Role != models.RoleGuardian || viewer.UserID == 0 {
+		return nil, models.ErrNotFound
+	}
+	out := map[int64]map[string]bool{}
+	if len(teenIDs) == 0 {
+		return out, nil
+	}
+	var rows []contactRow
+	if err := s.db.WithContext(ctx).Table("policy_contacts").Select("policy_contacts.teen_id, policy_contacts.platform_user_id").
+		Joins("JOIN links ON links.teen_id = policy_contacts.teen_id AND links.guardian_id = ? AND links.state = ?", viewer.UserID, string(models.LinkActive)).
+		Where("policy_contacts.teen_id IN ? AND policy_contacts.kind = ?", teenIDs, contactBlocked).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if out[r.TeenID] == nil {
+			out[r.TeenID] = map[string]bool{}
+		}
+		out[r.TeenID][r.PlatformUserID] = true
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -421,20 +422,50 @@ func TestStore_BlockAlertCounterpart(t *testing.T) {
 // A guardian of more teens than the store reads as separate scans gets the
 // same answers from its single scan over all of them.
 func TestStore_Alerts_ManyTeens(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		teens, chunk int
+	}{{"one_scan", 8, 4}, {"chunks_merged", 100, 7}} {
+		t.Run(tc.name, func(t *testing.T) { manyTeens(t, tc.teens, tc.chunk) })
+	}
+}
+
+func manyTeens(t *testing.T, branchTeens, chunk int) {
 	eachWorld(t, func(t *testing.T, w *world) {
 		s := w.s
+		store.SetAlertBranching(s, branchTeens, chunk)
 		pat := w.guardian(t, "Pat Parent")
 		var teens []models.Teen
 		var seeds []seedAlert
-		const n = 70 // more than the store reads as separate scans
+		const n = 20
 		for i := range n {
 			tn, p := w.teen(t, fmt.Sprintf("Teen %02d", i), "2011-06")
 			w.link(t, pat, p)
 			teens = append(teens, tn)
-			seeds = append(seeds, seedAlert{teen: tn.PlatformUserID, other: "u_1", at: day0.Add(-time.Duration(i) * time.Hour)},
-				seedAlert{teen: tn.PlatformUserID, other: "u_2", cat: models.CategorySpam, at: day0.Add(-time.Duration(i)*time.Hour - 30*time.Minute)})
+			// Times out of step with the teens' order, so the newest
+			// alerts come from different chunks.
+			at := day0.Add(-time.Duration((i*7)%n) * time.Hour)
+			seeds = append(seeds, seedAlert{teen: tn.PlatformUserID, other: "u_1", at: at},
+				seedAlert{teen: tn.PlatformUserID, other: "u_2", cat: models.CategorySpam, at: at.Add(-30 * time.Minute)})
 		}
-		ids := w.alerts(t, seeds...)
+		seeded := w.alerts(t, seeds...)
+		order := make([]int, len(seeded))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return seeds[b].at.Compare(seeds[a].at) })
+		ids := make([]int64, len(order))
+		for i, k := range order {
+			ids[i] = seeded[k]
+		}
+		first := func(teen models.Teen) int64 { // the teen's bullying alert
+			for k, sa := range seeds {
+				if sa.teen == teen.PlatformUserID {
+					return seeded[k]
+				}
+			}
+			return 0
+		}
 		got, total, err := s.Alerts(ctx, pat.Actor, models.AlertFilter{Limit: 5})
 		if err != nil || total != 2*n || fmt.Sprint(alertIDs(got)) != fmt.Sprint(ids[:5]) {
 			t.Fatalf("first page = %v (total %d), %v; want %v", alertIDs(got), total, err, ids[:5])
@@ -443,7 +474,7 @@ func TestStore_Alerts_ManyTeens(t *testing.T) {
 		if fmt.Sprint(alertIDs(next)) != fmt.Sprint(ids[5:10]) {
 			t.Errorf("second page = %v, want %v", alertIDs(next), ids[5:10])
 		}
-		if err := s.AcknowledgeAlert(ctx, pat.Actor, ids[0]); err != nil {
+		if err := s.AcknowledgeAlert(ctx, pat.Actor, first(teens[0])); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.MarkAllAlertsRead(ctx, pat.Actor, &teens[3].ID); err != nil {
@@ -465,6 +496,45 @@ func TestStore_Alerts_ManyTeens(t *testing.T) {
 			if a.Read {
 				t.Errorf("unread alert %d is marked read", a.ID)
 			}
+		}
+	})
+}
+
+// Counts stop past models.AlertCountCap: a backlog is "more than", never
+// counted alert by alert on every page.
+func TestStore_AlertCountsAreCapped(t *testing.T) {
+	eachWorld(t, func(t *testing.T, w *world) {
+		s := w.s
+		maya, mayaP := w.teen(t, "Maya", "2012-06")
+		pat := w.guardian(t, "Pat Parent")
+		w.link(t, pat, mayaP)
+		seeds := make([]seedAlert, models.AlertCountCap+5)
+		for i := range seeds {
+			seeds[i] = seedAlert{teen: maya.PlatformUserID, other: "u_9", at: day0.Add(-time.Duration(i) * time.Minute)}
+		}
+		ids := w.alerts(t, seeds...)
+		over := models.AlertCountCap + 1
+		if _, total, err := s.Alerts(ctx, pat.Actor, models.AlertFilter{}); err != nil || total != over {
+			t.Errorf("total = %d, %v; want %d (more than the cap)", total, err, over)
+		}
+		if counts, _ := s.UnreadAlertCounts(ctx, pat.Actor); counts[maya.ID] != over {
+			t.Errorf("unread = %v, want %d", counts, over)
+		}
+		// Acknowledged ones come off what is counted, so the count is
+		// exact again below the cap.
+		for _, id := range ids[:10] {
+			if err := s.AcknowledgeAlert(ctx, pat.Actor, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if counts, _ := s.UnreadAlertCounts(ctx, pat.Actor); counts[maya.ID] != models.AlertCountCap-5 {
+			t.Errorf("unread after 10 acknowledged = %v, want %d", counts, models.AlertCountCap-5)
+		}
+		if _, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{State: models.AlertRead}); total != 10 {
+			t.Errorf("read total = %d, want 10", total)
+		}
+		if _, total, _ := s.Alerts(ctx, mayaP.Actor, models.AlertFilter{}); total != over {
+			t.Errorf("the teen's total = %d, want %d", total, over)
 		}
 	})
 }

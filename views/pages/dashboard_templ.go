@@ -583,9 +583,9 @@ func dashboardTeen(t DashboardTeen) templ.Component {
 			}
 			if t.UnreadAlerts > 0 {
 				var templ_7745c5c3_Var21 string
-				templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(plural(t.UnreadAlerts, "unread alert", "unread alerts"))
+				templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(alertCount(t.UnreadAlerts, "unread alert", "unread alerts"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/dashboard.templ`, Line: 193, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/dashboard.templ`, Line: 193, Col: 67}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 				if templ_7745c5c3_Err != nil {
