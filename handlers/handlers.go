@@ -112,6 +112,13 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 		if n, err := h.Store.UnreadCount(ctx(c), actor(c)); err == nil {
 			p.Unread = n
 		}
+		if u.Role == models.RoleGuardian {
+			if counts, err := h.unreadAlerts(c); err == nil {
+				p.UnreadAlerts = sumCounts(counts)
+			} else {
+				h.Logger.ErrorContext(ctx(c), "unread alerts", "err", err)
+			}
+		}
 		if u.Role == models.RoleTeen {
 			names, err := h.Store.SupervisorNames(ctx(c), u.ID)
 			if err != nil {

@@ -36,6 +36,10 @@ func (h *Handlers) GuardianTeen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	unread, err := h.unreadAlerts(c)
+	if err != nil {
+		return err
+	}
 	others := make([]pages.GuardianRef, 0, len(gt.Others))
 	for _, l := range gt.Others {
 		others = append(others, pages.GuardianRef{Name: l.GuardianName, Email: l.GuardianEmail, Since: l.CreatedAt})
@@ -44,6 +48,7 @@ func (h *Handlers) GuardianTeen(c echo.Context) error {
 		Page: h.page(c, gt.Teen.DisplayName), TeenID: id, DisplayName: gt.Teen.DisplayName, Age: gt.Teen.Age(h.Store.Now()),
 		Since: gt.Link.CreatedAt, Others: others, Requests: requestViews(reqs), Activity: activityItems(events),
 		Pagination: pagination(pg, total, fmt.Sprintf("/teens/%d", id)), RuleCounts: h.ruleCounts(c, id, gt.Teen.DisplayName),
+		UnreadAlerts: unread[id],
 	}))
 }
 
@@ -225,8 +230,15 @@ func (h *Handlers) TeenActivity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The alerts their guardians were told about are their own section,
+	// newest few first, with a link to all of them.
+	alerts, alertsTotal, err := h.Store.Alerts(ctx(c), actor(c), models.AlertFilter{Limit: 5})
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, pages.TeenActivity(pages.TeenActivityProps{
 		Page: h.page(c, "Activity"), Items: activityItems(events), Pagination: pagination(pg, total, "/teen/activity"),
+		Alerts: h.teenAlertViews(alerts, t.TimeZone), AlertsTotal: alertsTotal,
 	}))
 }
 
@@ -257,9 +269,19 @@ func (h *Handlers) TeenActivityJSON(c echo.Context) error {
 		out = append(out, ActivityExport{At: e.At.UTC().Format("2006-01-02T15:04:05Z07:00"), Actor: actorLabel(e), Role: e.ActorRole, Action: e.Action,
 			Summary: activitySentence(e), Reason: e.Reason, Before: rawOrNil(e.Before), After: rawOrNil(e.After)})
 	}
+	alerts, err := h.allTeenAlerts(c)
+	if err != nil {
+		return err
+	}
+	receipts := h.teenAlertViews(alerts, t.TimeZone)
+	alertsOut := make([]AlertExport, len(alerts))
+	for i, a := range alerts {
+		alertsOut[i] = AlertExport{At: a.OccurredAt.UTC().Format("2006-01-02T15:04:05Z07:00"), Summary: receipts[i].Receipt, Category: string(a.Category),
+			Severity: string(a.Severity), Action: string(a.ActionTaken), Direction: string(a.Direction), CounterpartID: a.CounterpartID, Occurrences: a.Occurrences}
+	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="hearth-activity.json"`)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSONPretty(http.StatusOK, map[string]any{"teen": t.DisplayName, "events": out}, "  ")
+	return c.JSONPretty(http.StatusOK, map[string]any{"teen": t.DisplayName, "events": out, "alerts": alertsOut}, "  ")
 }
 
 func rawOrNil(r json.RawMessage) json.RawMessage {

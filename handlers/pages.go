@@ -27,11 +27,15 @@ func (h *Handlers) Home(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	unread, err := h.unreadAlerts(c)
+	if err != nil {
+		return err
+	}
 	now := h.Store.Now()
 	props := pages.DashboardProps{Page: h.page(c, "Dashboard"), Name: u.Name, Now: now}
 	for _, gt := range teens {
 		dt := pages.DashboardTeen{TeenID: gt.Teen.ID, DisplayName: gt.Teen.DisplayName, Age: gt.Teen.Age(now), State: string(gt.Link.State),
-			Since: gt.Link.CreatedAt, EndedAt: gt.Link.EndedAt, EndReason: gt.Link.EndReason}
+			Since: gt.Link.CreatedAt, EndedAt: gt.Link.EndedAt, EndReason: gt.Link.EndReason, UnreadAlerts: unread[gt.Teen.ID]}
 		for _, o := range gt.Others {
 			dt.OtherGuardians = append(dt.OtherGuardians, o.GuardianName)
 		}

@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -227,14 +229,73 @@ const (
 )
 
 // AlertFilter narrows an alert list. Nil and empty fields do not filter.
+// Lists are newest first (occurred_at, then id, descending) and paged by
+// keyset: Before asks for the alerts just older than a cursor, After for
+// those just newer, so a page stays put while new alerts arrive.
 type AlertFilter struct {
 	TeenID   *int64
 	Category *Category
 	// MinSeverity keeps alerts at least this severe.
 	MinSeverity *Severity
 	State       AlertState
-	Page        Page
+	Before      *AlertCursor
+	After       *AlertCursor
+	// Limit is how many alerts to return, clamped to 1–101 (default 25):
+	// ask for one more than a page to learn whether another page follows.
+	Limit int
 }
+
+// AlertCountCap bounds alert counts (an inbox's total, unread counts):
+// counting stops after it, and a count above it means "more than
+// AlertCountCap". Pages show "More than 1,000 alerts" and a badge "99+"
+// rather than pay for counting a backlog alert by alert on every page.
+const AlertCountCap = 1000
+
+// MaxAlertLimit bounds AlertFilter.Limit: a page of 100 and one to peek.
+const MaxAlertLimit = 101
+
+// AlertLimit returns f.Limit clamped to 1–MaxAlertLimit, 25 when unset.
+func (f AlertFilter) AlertLimit() int {
+	switch {
+	case f.Limit <= 0:
+		return 25
+	case f.Limit > MaxAlertLimit:
+		return MaxAlertLimit
+	}
+	return f.Limit
+}
+
+// AlertCursor is a position in a newest-first alert list: the alert's
+// occurred_at and id, which together order every alert.
+type AlertCursor struct {
+	At time.Time
+	ID int64
+}
+
+// CursorOf returns the position of a.
+func CursorOf(a Alert) AlertCursor { return AlertCursor{At: a.OccurredAt, ID: a.ID} }
+
+// String encodes c for a URL: microseconds since the epoch, a dot, the id.
+func (c AlertCursor) String() string {
+	return strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)
+}
+
+// ParseAlertCursor reads a cursor made by AlertCursor.String.
+func ParseAlertCursor(s string) (AlertCursor, error) {
+	at, id, ok := strings.Cut(s, ".")
+	if !ok {
+		return AlertCursor{}, Invalid("cursor", "is not a position in the list")
+	}
+	us, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || n < 1 || us < 0 {
+		return AlertCursor{}, Invalid("cursor", "is not a position in the list")
+	}
+	return AlertCursor{At: time.UnixMicro(us).UTC(), ID: n}, nil
+}
+
+// AlertChartWeeks is how many weeks the per-teen chart shows.
+const AlertChartWeeks = 8
 
 // AlertWeek is one bar group of the 8-week chart: alerts per category in
 // the week starting Start (a Monday, in UTC).
@@ -242,4 +303,24 @@ type AlertWeek struct {
 	Start  time.Time
 	Counts map[Category]int
 	Total  int
+}
+
+// WeekStart returns the Monday 00:00 UTC that starts t's week.
+func WeekStart(t time.Time) time.Time {
+	t = t.UTC()
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+// BlockResult says what blocking an alert's other account did.
+type BlockResult struct {
+	TeenID        int64
+	TeenName      string
+	CounterpartID string
+	// AlreadyBlocked means the account was on the blocked list before:
+	// nothing changed.
+	AlreadyBlocked bool
+	// WasApproved means the account was an approved contact and has been
+	// taken off that list, since a contact cannot be both.
+	WasApproved bool
 }

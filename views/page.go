@@ -110,6 +110,9 @@ type Page struct {
 	// viewer is signed in the header shows it on the bell linking to
 	// /notifications; 0 shows the bell without a count.
 	Unread int
+	// UnreadAlerts is how many alerts about a guardian's teens the guardian
+	// has not acknowledged; the "Alerts" nav item shows it when above 0.
+	UnreadAlerts int
 }
 
 // WithDefaultTitle returns a copy of p whose Title is title when p has none,
@@ -164,6 +167,18 @@ func UnreadLabel(n int) string {
 	}
 	return strconv.Itoa(n) + " unread notifications"
 }
+
+// UnreadAlertsLabel words an unread alert count: "1 unread", "3 unread",
+// "more than 99 unread".
+func UnreadAlertsLabel(n int) string {
+	if n > 99 {
+		return "more than 99 unread"
+	}
+	return strconv.Itoa(n) + " unread"
+}
+
+// CountBadge is a count as a badge shows it: "1"–"99", then "99+".
+func CountBadge(n int) string { return bellCount(n) }
 
 // bellCount is the number printed on the bell: "1"–"99", then "99+".
 func bellCount(n int) string {

@@ -146,6 +146,11 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 		return err
 	}
 
+	fmt.Fprintln(stdout, "Adding a few weeks of alerts for Maya and Leo…")
+	if err := demoAlerts(ctx, st, client.ID, now, stdout); err != nil {
+		return err
+	}
+
 	if *extra > 0 {
 		if err := demoLoadTeens(ctx, st, client.ID, *extra, stdout); err != nil {
 			return err
@@ -315,5 +320,67 @@ func demoStaffSecondFactor(ctx context.Context, st *store.Store, secret string, 
 	for _, c := range codes {
 		fmt.Fprintf(stdout, "  %s\n", c)
 	}
+	return nil
+}
+
+// demoAlert is one of the demo's alerts: ago before the demo runs, read by
+// the parent when read is set.
+type demoAlert struct {
+	teen, other string
+	dir         models.Direction
+	cat         models.Category
+	sev         models.Severity
+	act         models.Action
+	ago         time.Duration
+	n           int
+	read        bool
+}
+
+// demoAlertList is a few weeks of varied alerts for Maya and Leo: a high
+// grooming alert from a stranger, a self-harm check-in, a bullying burst
+// from u_9, spam, a scam, and one of Leo's own messages flagged. The older
+// ones are read by the parent; the coparent has read nothing.
+var demoAlertList = []demoAlert{
+	{"tk_maya", "u_9", models.DirectionInbound, models.CategoryBullying, models.SeverityMedium, models.ActionMessageBlocked, 24*day + 5*time.Hour, 1, true},
+	{"tk_maya", "u_promo_deals", models.DirectionInbound, models.CategorySpam, models.SeverityLow, models.ActionMessageHeld, 22 * day, 1, true},
+	{"tk_maya", "u_9", models.DirectionInbound, models.CategoryHarassment, models.SeverityMedium, models.ActionSenderWarned, 17*day + 3*time.Hour, 1, true},
+	{"tk_maya", "u_friend_jo", models.DirectionInbound, models.CategorySelfHarm, models.SeverityMedium, models.ActionNone, 9*day + 2*time.Hour, 1, false},
+	{"tk_maya", "u_promo_deals", models.DirectionInbound, models.CategorySpam, models.SeverityLow, models.ActionMessageBlocked, 6 * day, 4, false},
+	{"tk_maya", "u_9", models.DirectionInbound, models.CategoryBullying, models.SeverityHigh, models.ActionMessageBlocked, 2*day + 4*time.Hour, 3, false},
+	{"tk_maya", "u_stranger9", models.DirectionInbound, models.CategoryGrooming, models.SeverityHigh, models.ActionSenderSuspended, 6 * time.Hour, 1, false},
+	{"tk_leo", "u_win_big", models.DirectionInbound, models.CategoryScam, models.SeverityMedium, models.ActionMessageBlocked, 19 * day, 1, true},
+	{"tk_leo", "u_gamer_x", models.DirectionInbound, models.CategoryViolence, models.SeverityLow, models.ActionNone, 12 * day, 1, true},
+	{"tk_leo", "u_rival", models.DirectionOutbound, models.CategoryHarassment, models.SeverityMedium, models.ActionSenderWarned, 5*day + 7*time.Hour, 1, false},
+	{"tk_leo", "u_botnet_44", models.DirectionInbound, models.CategorySpam, models.SeverityLow, models.ActionMessageBlocked, 3 * day, 6, false},
+	{"tk_leo", "u_win_big", models.DirectionInbound, models.CategoryScam, models.SeverityHigh, models.ActionSenderRestricted, 20 * time.Hour, 1, false},
+}
+
+const day = 24 * time.Hour
+
+// demoAlerts stores demoAlertList, as the messaging service would have
+// reported it, unless a run before did.
+func demoAlerts(ctx context.Context, st *store.Store, clientID int64, now time.Time, stdout io.Writer) error {
+	parent, err := st.UserByEmail(ctx, "parent@example.com")
+	if err != nil {
+		return err
+	}
+	in := make([]store.SeedAlert, len(demoAlertList))
+	for i, a := range demoAlertList {
+		at := now.Add(-a.ago).Truncate(time.Minute)
+		in[i] = store.SeedAlert{Occurrences: a.n, Event: models.Event{ID: fmt.Sprintf("demo_evt_%03d", i+1), TeenID: a.teen,
+			CounterpartID: a.other, Direction: a.dir, Category: a.cat, Severity: a.sev, ActionTaken: a.act, OccurredAt: at}}
+		if a.read {
+			in[i].ReadBy = []int64{parent.ID}
+		}
+	}
+	_, err = st.SeedAlerts(ctx, clientID, in)
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		fmt.Fprintln(stdout, "  demo alerts exist already, kept")
+		return nil
+	case err != nil:
+		return fmt.Errorf("demo: alerts: %w", err)
+	}
+	fmt.Fprintf(stdout, "  %d alerts for Maya and Leo over the last 4 weeks (the older ones read by %s)\n", len(in), parent.Email)
 	return nil
 }

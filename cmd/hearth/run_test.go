@@ -649,6 +649,7 @@ func TestRun_demo(t *testing.T) {
 				t.Errorf("demo case = %+v", d)
 			}
 		}
+		checkDemoAlerts(t, st, cl.ID)
 	})
 
 	t.Run("honours_api_key_and_webhook_secret", func(t *testing.T) {
@@ -741,6 +742,10 @@ func TestRun_demo(t *testing.T) {
 		if err := st.SQLDB().QueryRow("SELECT count(*) FROM disputes").Scan(&n); err != nil || n != 1 {
 			t.Errorf("%d cases after demo --force (err %v), want Leo's one", n, err)
 		}
+		if !strings.Contains(out, "demo alerts exist already, kept") {
+			t.Errorf("demo --force does not say it kept the alerts:\n%s", out)
+		}
+		checkDemoAlerts(t, st, cl.ID)
 	})
 
 	t.Run("teens_adds_that_many", func(t *testing.T) {
@@ -768,4 +773,48 @@ func TestRun_demo(t *testing.T) {
 			t.Errorf("%d teens (err %v), want 4 demo teens and 50 more", n, err)
 		}
 	})
+}
+
+// checkDemoAlerts checks the demo's alerts as the parent sees them: a few
+// weeks for Maya and Leo, varied as DESIGN.md's demo world promises, some
+// read, and each stored once.
+func checkDemoAlerts(t *testing.T, st *store.Store, clientID int64) {
+	t.Helper()
+	ctx := context.Background()
+	parent, err := st.UserByEmail(ctx, "parent@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := models.Actor{UserID: parent.ID, Role: models.RoleGuardian}
+	all, total, err := st.Alerts(ctx, viewer, models.AlertFilter{Limit: 100})
+	if err != nil || total != 12 || len(all) != 12 {
+		t.Fatalf("the parent sees %d alerts (total %d, err %v), want the demo's 12", len(all), total, err)
+	}
+	byTeen := map[string]int{}
+	var groomingHigh, selfHarm, burst, outbound, read bool
+	oldest := all[0].OccurredAt
+	for _, a := range all {
+		byTeen[a.TeenName]++
+		groomingHigh = groomingHigh || (a.TeenName == "Maya" && a.Category == models.CategoryGrooming && a.Severity == models.SeverityHigh && a.CounterpartID == "u_stranger9")
+		selfHarm = selfHarm || (a.Category == models.CategorySelfHarm && a.Severity.Rank() <= models.SeverityMedium.Rank())
+		burst = burst || (a.CounterpartID == "u_9" && a.Occurrences > 1)
+		outbound = outbound || a.Direction == models.DirectionOutbound
+		read = read || a.Read
+		if a.OccurredAt.Before(oldest) {
+			oldest = a.OccurredAt
+		}
+	}
+	if byTeen["Maya"] == 0 || byTeen["Leo"] == 0 || len(byTeen) != 2 {
+		t.Errorf("alerts per teen = %v, want Maya and Leo", byTeen)
+	}
+	if !groomingHigh || !selfHarm || !burst || !outbound || !read {
+		t.Errorf("demo alerts lack variety: grooming high %v, self-harm %v, u_9 burst %v, outbound %v, some read %v", groomingHigh, selfHarm, burst, outbound, read)
+	}
+	if span := time.Since(oldest); span < 14*24*time.Hour {
+		t.Errorf("demo alerts span %v, want a few weeks", span)
+	}
+	unread, err := st.UnreadAlertCounts(ctx, viewer)
+	if err != nil || unread[all[0].TeenID] == 0 {
+		t.Errorf("no unread demo alerts for the parent: %v, %v", unread, err)
+	}
 }

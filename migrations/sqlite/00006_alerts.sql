@@ -122,6 +122,14 @@ CREATE TABLE policy_tombstones (
 );
 CREATE INDEX policy_tombstones_erased_at ON policy_tombstones (erased_at);
 
+-- Unread counts (the nav badge on every guardian page, the dashboard, the
+-- inbox's total) count a teen's alerts above the guardian's watermark: an
+-- index range on (teen_id, id), never a lookup per alert.
+CREATE INDEX alerts_teen_id ON alerts (teen_id, id);
+-- The 8-week chart counts a teen's alerts by week and category from the
+-- index alone.
+CREATE INDEX alerts_teen_chart ON alerts (teen_id, occurred_at, category);
+
 -- +goose Down
 DROP TABLE policy_tombstones;
 DROP TABLE alert_emails;

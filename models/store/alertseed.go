@@ -28,7 +28,9 @@ func (s *Store) SeedAlerts(ctx context.Context, clientID int64, alerts []SeedAle
 	ids := make([]int64, 0, len(alerts))
 	teens := map[string]int64{}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		for _, a := range alerts {
+		rows := make([]alertRow, len(alerts))
+		events := make([]receivedEventRow, len(alerts))
+		for i, a := range alerts {
 			e := a.Event
 			teenID, ok := teens[e.TeenID]
 			if !ok {
@@ -47,22 +49,31 @@ func (s *Store) SeedAlerts(ctx context.Context, clientID int64, alerts []SeedAle
 				received = e.OccurredAt
 			}
 			at := e.OccurredAt.UTC().Truncate(time.Microsecond)
-			row := alertRow{TeenID: teenID, ClientID: clientID, EventID: e.ID, CounterpartID: e.CounterpartID,
+			rows[i] = alertRow{TeenID: teenID, ClientID: clientID, EventID: e.ID, CounterpartID: e.CounterpartID,
 				Direction: string(e.Direction), Category: string(e.Category), Severity: string(e.Severity),
 				SeverityRank: e.Severity.Rank(), ActionTaken: string(e.ActionTaken), OccurredAt: at,
 				LastOccurredAt: at, Occurrences: n, ReceivedAt: received.UTC().Truncate(time.Microsecond)}
-			if err := tx.Create(&row).Error; err != nil {
+			events[i] = receivedEventRow{ClientID: clientID, EventID: e.ID, ReceivedAt: rows[i].ReceivedAt}
+		}
+		// In batches, in order: both databases hand the new ids back in the
+		// order of the rows, so ids[i] is alerts[i]'s.
+		const batch = 400
+		for lo := 0; lo < len(rows); lo += batch {
+			hi := min(lo+batch, len(rows))
+			if err := tx.Create(rows[lo:hi]).Error; err != nil {
 				return fmt.Errorf("seed alerts: %w", err)
 			}
-			if err := tx.Create(&receivedEventRow{ClientID: clientID, EventID: e.ID, ReceivedAt: row.ReceivedAt}).Error; err != nil {
-				return fmt.Errorf("seed alerts: event %q: %w", e.ID, err)
+			if err := tx.Create(events[lo:hi]).Error; err != nil {
+				return fmt.Errorf("seed alerts: event IDs: %w", err)
 			}
+		}
+		for i, a := range alerts {
 			for _, g := range a.ReadBy {
-				if err := tx.Exec("INSERT INTO alert_reads (alert_id, user_id, read_at) VALUES (?, ?, ?)", row.ID, g, row.ReceivedAt).Error; err != nil {
+				if err := tx.Exec("INSERT INTO alert_reads (alert_id, user_id, read_at) VALUES (?, ?, ?)", rows[i].ID, g, rows[i].ReceivedAt).Error; err != nil {
 					return fmt.Errorf("seed alerts: %w", err)
 				}
 			}
-			ids = append(ids, row.ID)
+			ids = append(ids, rows[i].ID)
 		}
 		return nil
 	})

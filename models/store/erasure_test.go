@@ -33,7 +33,7 @@ func TestStore_DeleteGuardianAccount(t *testing.T) {
 		w.link(t, sam, mp)
 		w.link(t, pat, lp)
 		w.invite(t, pat)
-		seedAlert(t, w.world, maya.PlatformUserID, "evt_1", w.c.Now().Add(-time.Hour), pat.UserID)
+		storeAlertAt(t, w.world, maya.PlatformUserID, "evt_1", w.c.Now().Add(-time.Hour), pat.UserID)
 		now := w.c.Now()
 		if err := s.CreateSession(ctx, store.Session{IDHash: "pats", UserID: pat.UserID, Data: "{}", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
@@ -124,8 +124,8 @@ func TestStore_EraseTeen(t *testing.T) {
 		if _, err := s.RequestEndSupervision(ctx, mp.Actor, l.ID, "please"); err != nil {
 			t.Fatal(err)
 		}
-		seedAlert(t, w.world, maya.PlatformUserID, "evt_maya", w.c.Now().Add(-time.Hour), pat.UserID)
-		seedAlert(t, w.world, leo.PlatformUserID, "evt_leo", w.c.Now().Add(-time.Hour))
+		storeAlertAt(t, w.world, maya.PlatformUserID, "evt_maya", w.c.Now().Add(-time.Hour), pat.UserID)
+		storeAlertAt(t, w.world, leo.PlatformUserID, "evt_leo", w.c.Now().Add(-time.Hour))
 		rawExec(t, s, "INSERT INTO alert_watermarks (user_id, teen_id, read_through, updated_at) VALUES (?, ?, 1, ?)", sam.UserID, maya.ID, w.c.Now())
 		rawExec(t, s, "INSERT INTO rule_counts (teen_id, day, reason, count) VALUES (?, '2026-11-27', 'allowed', 3)", maya.ID)
 		if _, _, err := s.CreateSigninLink(ctx, w.client.ID, maya.PlatformUserID); err != nil {

@@ -27,9 +27,9 @@ func TestStore_Exports(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := w.c.Now().Add(-2 * time.Hour)
-		seedAlert(t, w, maya.PlatformUserID, "evt_read", at, pat.UserID)
-		seedAlert(t, w, maya.PlatformUserID, "evt_unread", at.Add(time.Hour))
-		seedAlert(t, w, leo.PlatformUserID, "evt_leo", at)
+		storeAlertAt(t, w, maya.PlatformUserID, "evt_read", at, pat.UserID)
+		storeAlertAt(t, w, maya.PlatformUserID, "evt_unread", at.Add(time.Hour))
+		storeAlertAt(t, w, leo.PlatformUserID, "evt_leo", at)
 		rawExec(t, s, "INSERT INTO alert_preferences (user_id, category, immediate_from) VALUES (?, 'grooming', 'low'), (?, 'spam', 'never')", pat.UserID, sam.UserID)
 		rawExec(t, s, "INSERT INTO digest_settings (user_id, weekly) VALUES (?, ?)", pat.UserID, false)
 		rawExec(t, s, "INSERT INTO rule_counts (teen_id, day, reason, count) VALUES (?, ?, 'quiet_hours', 12)", maya.ID, w.c.Now().Format("2006-01-02"))

@@ -9,9 +9,9 @@ import (
 	"github.com/hearth-safety/hearth/models/store"
 )
 
-// seedAlert stores one alert about platformID that happened at, with the
+// storeAlertAt stores one alert about platformID that happened at, with the
 // event ID id.
-func seedAlert(t *testing.T, w *world, platformID, id string, at time.Time, readBy ...int64) int64 {
+func storeAlertAt(t *testing.T, w *world, platformID, id string, at time.Time, readBy ...int64) int64 {
 	t.Helper()
 	ids, err := w.s.SeedAlerts(ctx, w.client.ID, []store.SeedAlert{{Event: models.Event{ID: id, TeenID: platformID, CounterpartID: "u_9",
 		Direction: models.DirectionInbound, Category: models.CategoryBullying, Severity: models.SeverityHigh,
@@ -48,11 +48,11 @@ func TestStore_DeleteExpiredData(t *testing.T) {
 		if _, _, err := s.CreateSigninLink(ctx, w.client.ID, maya.PlatformUserID); err != nil {
 			t.Fatal(err)
 		}
-		old := seedAlert(t, w, maya.PlatformUserID, "evt_old", now.Add(-retention-time.Hour), g.UserID)
-		recent := seedAlert(t, w, maya.PlatformUserID, "evt_recent", now.Add(-10*24*time.Hour))
+		old := storeAlertAt(t, w, maya.PlatformUserID, "evt_old", now.Add(-retention-time.Hour), g.UserID)
+		recent := storeAlertAt(t, w, maya.PlatformUserID, "evt_recent", now.Add(-10*24*time.Hour))
 		// A burst that began before the cut but went on after it is kept:
 		// retention counts from the latest event.
-		burst := seedAlert(t, w, maya.PlatformUserID, "evt_burst", now.Add(-retention-2*time.Hour))
+		burst := storeAlertAt(t, w, maya.PlatformUserID, "evt_burst", now.Add(-retention-2*time.Hour))
 		rawExec(t, s, "UPDATE alerts SET last_occurred_at = ?, occurrences = 3 WHERE id = ?", now.Add(-retention+time.Hour), burst)
 		rawExec(t, s, "INSERT INTO rule_counts (teen_id, day, reason, count) VALUES (?, ?, 'allowed', 4), (?, ?, 'allowed', 2)",
 			maya.ID, now.AddDate(0, 0, -models.RuleCountRetentionDays-2).Format("2006-01-02"), maya.ID, now.Format("2006-01-02"))

@@ -162,11 +162,11 @@ func checkDocument(t *testing.T, doc *goquery.Document) {
 	// Forms post, carry the CSRF token, and label their inputs.
 	doc.Find("form").Each(func(_ int, f *goquery.Selection) {
 		action, _ := f.Attr("action")
-		// A search form (the staff queue's filters) only reads, so it
-		// may GET without a token; every other form posts with one.
+		// A search form (the staff queue's and the inbox's filters) only
+		// reads, so it may GET without a token; every other form posts
+		// with one.
 		m, _ := f.Attr("method")
-		_, search := f.Attr("data-search")
-		if m != "post" && !(search && m == "get") {
+		if m != "post" && m != "get" {
 			t.Errorf("form %s method = %q", action, m)
 		}
 		if _, ok := f.Attr("novalidate"); ok {
@@ -364,7 +364,7 @@ func TestLayout_navigation(t *testing.T) {
 		nav                       []string // label -> href pairs
 		viewer                    *views.Viewer
 	}{
-		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Invite a teen", "/invitations/new", "Support", "/disputes"}, guardian},
+		{"guardian", "/", "Guardian", "/logout", []string{"Dashboard", "/", "Alerts", "/alerts", "Invite a teen", "/invitations/new", "Support", "/disputes"}, guardian},
 		{"teen", "/teen", "Teen", "/logout", []string{"My home", "/teen", "My messages", "/teen/messages", "My supervision", "/teen/supervision", "Activity", "/teen/activity"}, teen},
 		{"agent", "/staff", "Support agent", "/staff/logout", []string{"Queue", "/staff"}, agent},
 		{"lead", "/staff", "Support lead", "/staff/logout", []string{"Queue", "/staff", "Staff accounts", "/staff/accounts"}, lead},
