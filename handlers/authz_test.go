@@ -58,6 +58,7 @@ type matrixCast struct {
 
 	mayaCase, linkedCase, noahCase, noahGuardianCase int64
 	proposal                                         int64 // on Maya's case
+	mayaAlert, noahAlert                             int64
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
@@ -211,6 +212,17 @@ func newMatrixCast(t *testing.T) *matrixCast {
 	must(err)
 	c.agentID, c.leadID = agent.ID, lead.ID
 
+	// An alert about each teen.
+	seedAlert := func(clientID int64, teen, id string) int64 {
+		ids, err := st.SeedAlerts(bg, clientID, []store.SeedAlert{{Event: models.Event{ID: id, TeenID: teen, CounterpartID: "u_9",
+			Direction: models.DirectionInbound, Category: models.CategoryBullying, Severity: models.SeverityHigh,
+			ActionTaken: models.ActionMessageBlocked, OccurredAt: st.Now().Add(-time.Hour)}}})
+		must(err)
+		return ids[0]
+	}
+	c.mayaAlert = seedAlert(w.client.ID, "tk_maya", "evt_matrix_maya")
+	c.noahAlert = seedAlert(clientB.ID, "tk_noah", "evt_matrix_noah")
+
 	// Support cases: Maya's about her guardian, her guardian's about her,
 	// and Noah's, with a proposal waiting on a lead on Maya's.
 	open := func(who models.Actor, in store.NewDispute) models.Dispute {
@@ -319,6 +331,8 @@ func (c *matrixCast) fill(t *testing.T, who, method, path string, other bool) st
 			return pick(c.linkedCase, c.noahGuardianCase)
 		case strings.HasPrefix(path, "/staff/disputes/"):
 			return pick(c.mayaCase, c.noahCase)
+		case strings.HasPrefix(path, "/alerts/"):
+			return pick(c.mayaAlert, c.noahAlert)
 		case strings.HasPrefix(path, "/staff/accounts/"):
 			return pick(c.agentID, c.leadID)
 		case strings.HasPrefix(path, "/notifications/"):
