@@ -117,6 +117,8 @@ type run struct {
 	sent    atomic.Int64
 	retries atomic.Int64
 	mayaChecks,
+	mayaAllow,
+	mayaDeny,
 	mayaWrong atomic.Int64
 	changes        atomic.Int64
 	offAt          atomic.Int64 // unix nanos when "DMs off" was acknowledged; 0 while on
@@ -393,6 +395,12 @@ func (r *run) mayaChecker(ctx context.Context) {
 			continue
 		}
 		r.mayaChecks.Add(1)
+		switch a.Decision {
+		case "allow":
+			r.mayaAllow.Add(1)
+		case "deny":
+			r.mayaDeny.Add(1)
+		}
 		if a.Decision == "allow" && off != 0 && started > off && r.onStart.Load() < off {
 			r.mayaWrong.Add(1)
 			r.wrong(fmt.Sprintf("node %s allowed a DM to Maya %v after her DMs were turned off", ns[0].name, time.Duration(started-off)))
@@ -721,12 +729,14 @@ func (r *run) report(ctx context.Context) error {
 	fmt.Printf("| acknowledged events not stored | %d | 0 | %s |\n", lost, pass(lost == 0))
 	fmt.Printf("| events stored twice (alert occurrences − stored IDs) | %d | 0 | %s |\n", doubled, pass(doubled == 0))
 	fmt.Printf("| stranger checks: deny / hold / allow / no answer | %d / %d / %d / %d | no allow | %s |\n", r.checks[1].Load(), r.checks[2].Load(), r.checks[0].Load(), r.checks[3].Load(), pass(r.checks[0].Load() == 0))
-	fmt.Printf("| checks to Maya while her guardian switched DMs off and on %d times | %d, of which allowed after \"off\" | 0 | %s |\n", r.changes.Load(), r.mayaChecks.Load(), pass(r.mayaWrong.Load() == 0))
+	fmt.Printf("| checks to Maya while her guardian switched DMs off and on %d times: allow / deny / other | %d / %d / %d | no allow once \"off\" was acknowledged: %d | %s |\n",
+		r.changes.Load(), r.mayaAllow.Load(), r.mayaDeny.Load(), r.mayaChecks.Load()-r.mayaAllow.Load()-r.mayaDeny.Load(), r.mayaWrong.Load(),
+		pass(r.mayaWrong.Load() == 0 && r.mayaAllow.Load() > 0 && r.mayaDeny.Load() > 0))
 	fmt.Printf("| SIGTERM drain (node B) | %s, %d in-flight failed | under 25 s, none failed | %s |\n", r.drain.Round(10*time.Millisecond), r.inflightFailed.Load(), pass(r.drained && r.drain < 25*time.Second && r.inflightFailed.Load() == 0))
 	for _, w := range r.wrongs {
 		fmt.Println("- " + w)
 	}
-	if lost > 0 || doubled != 0 || wrongAllows > 0 || !r.drained || r.drain >= 25*time.Second || r.inflightFailed.Load() > 0 || int64(len(r.acked)) != r.sent.Load() {
+	if lost > 0 || doubled != 0 || wrongAllows > 0 || r.mayaAllow.Load() == 0 || r.mayaDeny.Load() == 0 || !r.drained || r.drain >= 25*time.Second || r.inflightFailed.Load() > 0 || int64(len(r.acked)) != r.sent.Load() {
 		if r.o.keep {
 			say("logs kept in %s", r.tmp)
 		}
