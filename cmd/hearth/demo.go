@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/models/store"
+	"github.com/hearth-safety/hearth/policy"
 	"github.com/hearth-safety/hearth/web"
 )
 
@@ -141,6 +143,9 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 	if err != nil {
 		return err
 	}
+	if err := demoRules(ctx, st, client.ID, stdout); err != nil {
+		return err
+	}
 
 	if err := demoDisputes(ctx, st, client.ID, stdout); err != nil {
 		return err
@@ -172,6 +177,57 @@ func demoCmd(ctx context.Context, st *store.Store, cfg web.Config, args []string
 // demoLinks links the demo guardians to Maya and Leo the way people do it
 // (an invitation the teen accepts) and leaves one invitation waiting for
 // Sam. It returns Sam's code ("" when the links were there already).
+// demoRuleSets are Maya's and Leo's rules as the demo world documents
+// them; the other fields start from the age defaults.
+var demoRuleSets = map[string]func(p *models.DMPolicy){
+	"tk_maya": func(p *models.DMPolicy) {
+		p.Audience = policy.AudienceFriends
+		p.QuietEnabled, p.QuietStart, p.QuietEnd, p.QuietApprovedExempt = true, 21*60+30, 7*60, true
+		p.BlockAdultStrangers, p.MediaFriendsOnly, p.MinSenderAccountAgeDays = true, true, 0
+		p.Approved = []models.Contact{{PlatformUserID: "u_grandma", Label: "Grandma"}}
+		p.Blocked = []models.Contact{{PlatformUserID: "u_stranger9", Label: "Stranger who kept messaging"}}
+	},
+	"tk_leo": func(p *models.DMPolicy) {
+		p.Audience = policy.AudienceEveryone
+		p.QuietEnabled = false
+		p.BlockAdultStrangers, p.MediaFriendsOnly, p.MinSenderAccountAgeDays = false, false, 7
+		p.Approved, p.Blocked = nil, nil
+	},
+}
+
+// demoRules sets Maya's and Leo's rules, as the parent, unless they are set
+// already.
+func demoRules(ctx context.Context, st *store.Store, clientID int64, stdout io.Writer) error {
+	parent, err := st.UserByEmail(ctx, "parent@example.com")
+	if err != nil {
+		return err
+	}
+	as := models.Actor{UserID: parent.ID, Role: models.RoleGuardian}
+	for _, id := range []string{"tk_maya", "tk_leo"} {
+		t, err := st.TeenByPlatformID(ctx, clientID, id)
+		if err != nil {
+			return err
+		}
+		cur, err := st.TeenPolicy(ctx, as, t.ID)
+		if err != nil {
+			return fmt.Errorf("demo: %s's rules: %w", t.DisplayName, err)
+		}
+		want := cur
+		want.Approved = append([]models.Contact(nil), cur.Approved...)
+		want.Blocked = append([]models.Contact(nil), cur.Blocked...)
+		demoRuleSets[id](&want)
+		if reflect.DeepEqual(cur.Engine(time.UTC), want.Engine(time.UTC)) {
+			fmt.Fprintf(stdout, "  %s's rules are set already, kept\n", t.DisplayName)
+			continue
+		}
+		if _, err := st.UpdatePolicy(ctx, as, t.ID, store.PolicyChange{Rules: want, ExpectVersion: cur.Version}); err != nil {
+			return fmt.Errorf("demo: set %s's rules: %w", t.DisplayName, err)
+		}
+		fmt.Fprintf(stdout, "  set %s's rules\n", t.DisplayName)
+	}
+	return nil
+}
+
 func demoLinks(ctx context.Context, st *store.Store, clientID int64, stdout io.Writer) (string, error) {
 	parent, err := st.UserByEmail(ctx, "parent@example.com")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hearth-safety/hearth/models"
 	"github.com/hearth-safety/hearth/models/store"
+	"github.com/hearth-safety/hearth/policy"
 	"github.com/hearth-safety/hearth/web"
 )
 
@@ -780,6 +781,7 @@ func TestRun_demo(t *testing.T) {
 // read, and each stored once.
 func checkDemoAlerts(t *testing.T, st *store.Store, clientID int64) {
 	t.Helper()
+	checkDemoRules(t, st, clientID)
 	ctx := context.Background()
 	parent, err := st.UserByEmail(ctx, "parent@example.com")
 	if err != nil {
@@ -816,5 +818,34 @@ func checkDemoAlerts(t *testing.T, st *store.Store, clientID int64) {
 	unread, err := st.UnreadAlertCounts(ctx, viewer)
 	if err != nil || unread[all[0].TeenID] == 0 {
 		t.Errorf("no unread demo alerts for the parent: %v, %v", unread, err)
+	}
+}
+
+// checkDemoRules checks Maya's and Leo's rules are the demo world's, as
+// DESIGN.md's table gives them.
+func checkDemoRules(t *testing.T, st *store.Store, clientID int64) {
+	t.Helper()
+	ctx := context.Background()
+	for _, c := range []struct {
+		teen string
+		ok   func(p models.DMPolicy) bool
+	}{
+		{"tk_maya", func(p models.DMPolicy) bool {
+			return p.Audience == policy.AudienceFriends && p.QuietEnabled && p.QuietStart == 21*60+30 && p.QuietEnd == 7*60 &&
+				p.QuietApprovedExempt && p.BlockAdultStrangers && p.MediaFriendsOnly && p.MinSenderAccountAgeDays == 0 &&
+				len(p.Approved) == 1 && p.Approved[0].PlatformUserID == "u_grandma" && len(p.Blocked) == 1 && p.Blocked[0].PlatformUserID == "u_stranger9"
+		}},
+		{"tk_leo", func(p models.DMPolicy) bool {
+			return p.Audience == policy.AudienceEveryone && !p.QuietEnabled && !p.BlockAdultStrangers && !p.MediaFriendsOnly &&
+				p.MinSenderAccountAgeDays == 7 && len(p.Approved) == 0 && len(p.Blocked) == 0
+		}},
+	} {
+		p, ok, err := st.TeenPolicyByPlatformID(ctx, clientID, c.teen)
+		if err != nil || !ok {
+			t.Fatalf("%s's rules: %v (supervised %v)", c.teen, err, ok)
+		}
+		if !c.ok(p) {
+			t.Errorf("%s's rules are not the demo world's: %+v", c.teen, p)
+		}
 	}
 }
