@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,14 +38,10 @@ func (h *Handlers) AlertPrefsPage(c echo.Context) error {
 	return render(c, http.StatusOK, pages.AlertPrefs(h.alertPrefsProps(c, choices, p.Weekly, nil)))
 }
 
-// SaveAlertPrefs saves the form: every category needs one of the choices.
-// A bad or missing one shows the form again, as posted (a bad select
-// showing the saved choice), with the problem beside it.
-func (h *Handlers) SaveAlertPrefs(c echo.Context) error {
-	form, err := c.FormParams()
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
-	}
+// parseAlertPrefs reads the preferences form: the preferences it means,
+// each category's choice as posted (to show back), and a problem per
+// category whose choice is missing or not one offered.
+func parseAlertPrefs(form url.Values) (models.AlertPreferences, map[models.Category]string, views.FieldErrors) {
 	p := models.AlertPreferences{Immediate: make(map[models.Category]models.ImmediateFrom, len(models.Categories)),
 		Weekly: form.Get(pages.FieldWeekly) == pages.CheckedValue}
 	choices := make(map[models.Category]string, len(models.Categories))
@@ -59,6 +56,18 @@ func (h *Handlers) SaveAlertPrefs(c echo.Context) error {
 		}
 		p.Immediate[cat] = v
 	}
+	return p, choices, errs
+}
+
+// SaveAlertPrefs saves the form: every category needs one of the choices.
+// A bad or missing one shows the form again, as posted (a bad select
+// showing the saved choice), with the problem beside it.
+func (h *Handlers) SaveAlertPrefs(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	p, choices, errs := parseAlertPrefs(form)
 	if len(errs) > 0 {
 		// A select cannot show a value it does not offer (the browser would
 		// show, and resubmit, its first option): show the saved choice.

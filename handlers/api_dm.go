@@ -123,20 +123,8 @@ func (h *Handlers) CheckDMBatch(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	switch n := len(req.Checks); {
-	case req.Checks == nil:
-		return models.Invalid("checks", "is required: an array of 1 to 500 checks")
-	case n == 0:
-		return models.Invalid("checks", "is empty; send 1 to 500 checks")
-	case n > MaxBatch:
-		return models.Invalid("checks", fmt.Sprintf("has %d checks; send at most 500 per request", n))
-	}
-	ve := &models.ValidationError{}
-	times := make([]time.Time, len(req.Checks))
-	for i := range req.Checks {
-		times[i] = req.Checks[i].validate("checks["+strconv.Itoa(i)+"].", ve)
-	}
-	if err := ve.Err(); err != nil {
+	times, err := req.validate()
+	if err != nil {
 		return err
 	}
 	b := make([]byte, 0, 16+120*len(req.Checks))
@@ -149,6 +137,29 @@ func (h *Handlers) CheckDMBatch(c echo.Context) error {
 		b = appendResult(b, &res)
 	}
 	return c.JSONBlob(http.StatusOK, append(b, "]}"...))
+}
+
+// validate checks a decoded batch: 1 to MaxBatch checks, each valid, every
+// problem named by its index. It returns each check's sent_at (zero when
+// not given).
+func (b *dmBatch) validate() ([]time.Time, error) {
+	switch n := len(b.Checks); {
+	case b.Checks == nil:
+		return nil, models.Invalid("checks", "is required: an array of 1 to 500 checks")
+	case n == 0:
+		return nil, models.Invalid("checks", "is empty; send 1 to 500 checks")
+	case n > MaxBatch:
+		return nil, models.Invalid("checks", fmt.Sprintf("has %d checks; send at most 500 per request", n))
+	}
+	ve := &models.ValidationError{}
+	times := make([]time.Time, len(b.Checks))
+	for i := range b.Checks {
+		times[i] = b.Checks[i].validate("checks["+strconv.Itoa(i)+"].", ve)
+	}
+	if err := ve.Err(); err != nil {
+		return nil, err
+	}
+	return times, nil
 }
 
 // decide evaluates one validated check from the in-memory rules. It never

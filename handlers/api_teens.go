@@ -39,9 +39,31 @@ func (h *Handlers) PutTeen(c echo.Context) error {
 	if err := models.ValidatePlatformID("platform_user_id", id); err != nil {
 		return err
 	}
-	var req teenRequest
-	if err := decodeJSON(c, &req); err != nil {
+	body, err := readJSONBody(c)
+	if err != nil {
 		return err
+	}
+	in, err := decodeTeen(body)
+	if err != nil {
+		return err
+	}
+	t, created, err := h.Store.UpsertTeen(ctx(c), clientID(c), id, in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return writeJSON(c, status, teenResponse(t, h.Store.Now()))
+}
+
+// decodeTeen reads the body of PUT /api/v1/teens/{id}: strict JSON with
+// every field present. The store validates the values.
+func decodeTeen(body []byte) (store.TeenInput, error) {
+	var req teenRequest
+	if err := DecodeStrict(body, &req); err != nil {
+		return store.TeenInput{}, err
 	}
 	ve := &models.ValidationError{}
 	if req.DisplayName == nil {
@@ -54,19 +76,9 @@ func (h *Handlers) PutTeen(c echo.Context) error {
 		ve.Add("timezone", "is required: an IANA time zone such as Europe/London")
 	}
 	if err := ve.Err(); err != nil {
-		return err
+		return store.TeenInput{}, err
 	}
-	t, created, err := h.Store.UpsertTeen(ctx(c), clientID(c), id, store.TeenInput{
-		DisplayName: *req.DisplayName, BirthMonth: *req.BirthMonth, TimeZone: *req.Timezone,
-	})
-	if err != nil {
-		return err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return writeJSON(c, status, teenResponse(t, h.Store.Now()))
+	return store.TeenInput{DisplayName: *req.DisplayName, BirthMonth: *req.BirthMonth, TimeZone: *req.Timezone}, nil
 }
 
 // SigninLinkResponse is the body of POST /api/v1/teens/{id}/signin-links.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -17,10 +18,8 @@ import (
 // StaffHome is the support queue: unclosed cases oldest first, filtered by
 // the query string, with headline counts and each case's deadline.
 func (h *Handlers) StaffHome(c echo.Context) error {
-	f := pages.StaffFilter{Status: c.QueryParam("status"), Kind: c.QueryParam("kind"), Age: c.QueryParam("age"),
-		Assignee: c.QueryParam("assignee"), Waiting: c.QueryParam("waiting")}
-	q, err := h.Store.DisputeQueueFor(ctx(c), actor(c), store.DisputeFilter{Status: f.Status, Kind: models.DisputeKind(f.Kind),
-		AgeBand: f.Age, Assignee: f.Assignee, Waiting: f.Waiting})
+	f, df := staffFilter(c.QueryParams())
+	q, err := h.Store.DisputeQueueFor(ctx(c), actor(c), df)
 	if models.FieldErrors(err) != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "That filter is not one the queue knows. Clear the filters and try again.")
 	}
@@ -44,6 +43,15 @@ func (h *Handlers) StaffHome(c echo.Context) error {
 		props.Items = append(props.Items, queueItem(d, now))
 	}
 	return render(c, http.StatusOK, pages.StaffHome(props))
+}
+
+// staffFilter reads the queue's filters from the query string: as typed,
+// for the page, and as the store's filter, which refuses unknown values.
+func staffFilter(q url.Values) (pages.StaffFilter, store.DisputeFilter) {
+	f := pages.StaffFilter{Status: q.Get("status"), Kind: q.Get("kind"), Age: q.Get("age"),
+		Assignee: q.Get("assignee"), Waiting: q.Get("waiting")}
+	return f, store.DisputeFilter{Status: f.Status, Kind: models.DisputeKind(f.Kind),
+		AgeBand: f.Age, Assignee: f.Assignee, Waiting: f.Waiting}
 }
 
 func queueItem(d models.Dispute, now time.Time) pages.StaffQueueItem {
@@ -200,6 +208,27 @@ var staffDone = map[models.DisputeActionKind]string{
 	models.ActDisable:       "Account disabled; its supervisions ended and everyone affected has been told.",
 }
 
+// parseDisputeAction reads a case page's action form for kind, posted by
+// the staff member me. Numbers that do not parse are 0, which the store
+// refuses wherever the action needs one.
+func parseDisputeAction(kind models.DisputeActionKind, form url.Values, me int64) models.DisputeAction {
+	a := models.DisputeAction{Kind: kind, Reason: form.Get(pages.FieldReason), Proposal: models.ProposalAction(form.Get("proposal"))}
+	num := func(name string) int64 {
+		n, err := strconv.ParseInt(form.Get(name), 10, 64)
+		if err != nil {
+			return 0 // not the largest int64 ParseInt returns for a number out of range
+		}
+		return n
+	}
+	a.Version, a.LinkID, a.GuardianID = num("version"), num("link"), num("guardian")
+	if v := form.Get("assignee"); v == "me" {
+		a.AssigneeID = me
+	} else {
+		a.AssigneeID = num("assignee")
+	}
+	return a
+}
+
 // StaffAct takes one action on a case. Every action posts a reason and the
 // case version the page showed; a case that changed meanwhile is shown
 // again with what changed and the typed reason kept.
@@ -209,17 +238,8 @@ func (h *Handlers) StaffAct(kind models.DisputeActionKind) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		a := models.DisputeAction{Kind: kind, Reason: c.FormValue(pages.FieldReason), Proposal: models.ProposalAction(c.FormValue("proposal"))}
-		num := func(name string) int64 {
-			n, _ := strconv.ParseInt(c.FormValue(name), 10, 64)
-			return n
-		}
-		a.Version, a.LinkID, a.GuardianID = num("version"), num("link"), num("guardian")
-		if v := c.FormValue("assignee"); v == "me" {
-			a.AssigneeID = actor(c).UserID
-		} else {
-			a.AssigneeID = num("assignee")
-		}
+		form, _ := c.FormParams()
+		a := parseDisputeAction(kind, form, actor(c).UserID)
 		if c.Param("pid") != "" {
 			if a.ProposalID, err = pathID(c, "pid"); err != nil {
 				return err

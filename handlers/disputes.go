@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -92,22 +93,10 @@ func (h *Handlers) disputeForm(c echo.Context) (pages.DisputeNewProps, error) {
 // with is 404, as the store decides.
 func (h *Handlers) OpenDispute(c echo.Context) error {
 	a := actor(c)
-	in := store.NewDispute{Kind: models.DisputeKind(c.FormValue(pages.FieldKind)), Description: c.FormValue(pages.FieldDescription)}
-	subjectField := pages.FieldTeen
-	if a.Role == models.RoleTeen {
-		subjectField = pages.FieldLink
-	}
-	subject := trimmed(c.FormValue(subjectField))
-	if subject != "" {
-		id, err := strconv.ParseInt(subject, 10, 64)
-		if err != nil || id <= 0 {
-			return models.ErrNotFound
-		}
-		if a.Role == models.RoleTeen {
-			in.LinkID = id
-		} else {
-			in.TeenID = id
-		}
+	form, _ := c.FormParams()
+	in, subject, err := parseNewDispute(form, a.Role)
+	if err != nil {
+		return err
 	}
 	d, err := h.Store.OpenDispute(ctx(c), a, in)
 	if fe := models.FieldErrors(err); fe != nil {
@@ -123,6 +112,31 @@ func (h *Handlers) OpenDispute(c echo.Context) error {
 	}
 	h.Flashes.Add(c, "success", "Sent. Hearth support will reply here, usually within a day.")
 	return redirect(c, disputesBase(a.Role)+"/"+strconv.FormatInt(d.ID, 10))
+}
+
+// parseNewDispute reads the "Report a problem" form as filed by role: the
+// dispute it means and the subject (teen or link ID) as typed, to show
+// back. A subject that is not a positive ID is models.ErrNotFound, as a
+// teen or link the filer cannot see would be; the store checks the rest.
+func parseNewDispute(form url.Values, role models.Role) (store.NewDispute, string, error) {
+	in := store.NewDispute{Kind: models.DisputeKind(form.Get(pages.FieldKind)), Description: form.Get(pages.FieldDescription)}
+	subjectField := pages.FieldTeen
+	if role == models.RoleTeen {
+		subjectField = pages.FieldLink
+	}
+	subject := trimmed(form.Get(subjectField))
+	if subject != "" {
+		id, err := strconv.ParseInt(subject, 10, 64)
+		if err != nil || id <= 0 {
+			return store.NewDispute{}, subject, models.ErrNotFound
+		}
+		if role == models.RoleTeen {
+			in.LinkID = id
+		} else {
+			in.TeenID = id
+		}
+	}
+	return in, subject, nil
 }
 
 // DisputeDetail shows one of the filer's own cases.

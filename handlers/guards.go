@@ -178,7 +178,10 @@ func roleIn(r models.Role, roles []models.Role) bool {
 // safeNext returns a local path to go to after sign-in, refusing anything
 // that could leave the site.
 func safeNext(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	// Browsers drop tabs and newlines anywhere in a URL, so "/\t/evil.example"
+	// is "//evil.example" to them: refuse every control character.
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return fallback
 	}
 	return next

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,11 @@ func rulesForm(p models.DMPolicy) pages.RulesForm {
 // read; the store validates the rest.
 func parseRules(c echo.Context) (pages.RulesForm, models.DMPolicy, views.FieldErrors) {
 	form, _ := c.FormParams()
+	return parseRulesForm(form)
+}
+
+// parseRulesForm is parseRules on the posted values.
+func parseRulesForm(form url.Values) (pages.RulesForm, models.DMPolicy, views.FieldErrors) {
 	f := pages.RulesForm{
 		Audience: form.Get("audience"), QuietEnabled: form.Get("quiet_enabled") != "", QuietStart: trimmed(form.Get("quiet_start")),
 		QuietEnd: trimmed(form.Get("quiet_end")), QuietApprovedExempt: form.Get("quiet_approved_exempt") != "",

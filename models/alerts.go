@@ -280,6 +280,11 @@ func (c AlertCursor) String() string {
 	return strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)
 }
 
+// maxCursorMicros is the last microsecond of year 9999. A cursor past it
+// names no alert, and databases that keep times as text compare a
+// five-digit year wrongly ("10000-…" sorts before "2026-…").
+var maxCursorMicros = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+
 // ParseAlertCursor reads a cursor made by AlertCursor.String.
 func ParseAlertCursor(s string) (AlertCursor, error) {
 	at, id, ok := strings.Cut(s, ".")
@@ -288,7 +293,7 @@ func ParseAlertCursor(s string) (AlertCursor, error) {
 	}
 	us, err1 := strconv.ParseInt(at, 10, 64)
 	n, err2 := strconv.ParseInt(id, 10, 64)
-	if err1 != nil || err2 != nil || n < 1 || us < 0 {
+	if err1 != nil || err2 != nil || n < 1 || us < 0 || us > maxCursorMicros {
 		return AlertCursor{}, Invalid("cursor", "is not a position in the list")
 	}
 	return AlertCursor{At: time.UnixMicro(us).UTC(), ID: n}, nil

@@ -46,8 +46,13 @@ func NormalizeInviteCode(s string) (string, bool) {
 		if r == '-' || unicode.IsSpace(r) {
 			continue
 		}
+		// Checked before changing case: unicode.ToUpper turns some letters
+		// beyond ASCII into ASCII ones ('ſ' into 'S').
+		if r > unicode.MaxASCII {
+			return "", false
+		}
 		r = unicode.ToUpper(r)
-		if r > unicode.MaxASCII || !strings.ContainsRune(inviteAlphabet, r) {
+		if !strings.ContainsRune(inviteAlphabet, r) {
 			return "", false
 		}
 		b.WriteRune(r)
