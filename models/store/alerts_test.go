@@ -485,6 +485,9 @@ func TestStore_Alerts_ManyTeens(t *testing.T) {
 		if err != nil || counts[teens[0].ID] != 1 || counts[teens[3].ID] != 0 || counts[teens[n-1].ID] != 2 || len(counts) != n-1 {
 			t.Errorf("UnreadAlertCounts = %v, %v", counts, err)
 		}
+		if sum, err := s.UnreadAlertTotal(ctx, pat.Actor); err != nil || sum != 2*n-3 {
+			t.Errorf("UnreadAlertTotal = %d, %v; want %d", sum, err, 2*n-3)
+		}
 		unread, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{State: models.AlertUnread, Limit: 100})
 		if total != 2*n-3 || len(unread) != min(2*n-3, 100) {
 			t.Errorf("unread: %d listed, total %d; want %d", len(unread), total, 2*n-3)
@@ -521,6 +524,9 @@ func TestStore_AlertCountsAreCapped(t *testing.T) {
 		if counts, _ := s.UnreadAlertCounts(ctx, pat.Actor); counts[maya.ID] != over {
 			t.Errorf("unread = %v, want %d", counts, over)
 		}
+		if sum, _ := s.UnreadAlertTotal(ctx, pat.Actor); sum != over {
+			t.Errorf("unread total = %d, want %d", sum, over)
+		}
 		// Acknowledged ones come off what is counted, so the count is
 		// exact again below the cap.
 		for _, id := range ids[:10] {
@@ -530,6 +536,12 @@ func TestStore_AlertCountsAreCapped(t *testing.T) {
 		}
 		if counts, _ := s.UnreadAlertCounts(ctx, pat.Actor); counts[maya.ID] != models.AlertCountCap-5 {
 			t.Errorf("unread after 10 acknowledged = %v, want %d", counts, models.AlertCountCap-5)
+		}
+		if sum, _ := s.UnreadAlertTotal(ctx, pat.Actor); sum != models.AlertCountCap-5 {
+			t.Errorf("unread total after 10 acknowledged = %d, want %d", sum, models.AlertCountCap-5)
+		}
+		if _, err := s.UnreadAlertTotal(ctx, mayaP.Actor); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("the teen's unread total: %v, want not found", err)
 		}
 		if _, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{State: models.AlertRead}); total != 10 {
 			t.Errorf("read total = %d, want 10", total)
