@@ -115,12 +115,15 @@ func (h *Handlers) unreadAlerts(c echo.Context) (map[int64]int, error) {
 	return m, nil
 }
 
+// unreadTotalKey holds the request's unread alert total once read.
+const unreadTotalKey = "hearth.unread-alert-total"
+
 // unreadAlertTotal returns how many alerts are unread for the guardian
 // across their teens (capped, see store.UnreadAlertTotal): the sum of the
 // counts per teen when this request read them already, else one bounded
 // count, so a page that shows no per-teen figures never counts each teen.
 func (h *Handlers) unreadAlertTotal(c echo.Context) (int, error) {
-	const key = "hearth.unread-alert-total"
+	const key = unreadTotalKey
 	if m, ok := c.Get("hearth.unread-alerts").(map[int64]int); ok {
 		return sumCounts(m), nil
 	}
@@ -214,6 +217,16 @@ func (h *Handlers) alertsPage(c echo.Context, teenID int64, teenName string) err
 	as, total, pager, err := h.pageAlerts(c, f, base, q)
 	if err != nil {
 		return err
+	}
+	if teenID != 0 {
+		// Read the counts per teen before the nav wants its total, which
+		// then sums them instead of counting again.
+		if _, err := h.unreadAlerts(c); err != nil {
+			return err
+		}
+	} else if f.State == models.AlertUnread && f.TeenID == nil && f.Category == nil && f.MinSeverity == nil {
+		// The list's total is the nav's: every unread alert, capped alike.
+		c.Set(unreadTotalKey, total)
 	}
 	props := pages.AlertsProps{Page: h.page(c, ""), TeenID: teenID, TeenName: teenName, Filter: form, Total: total,
 		Pager: pager, Guidance: guidanceFor(as), BasePath: base, Query: c.QueryParams().Encode()}
