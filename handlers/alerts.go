@@ -115,6 +115,29 @@ func (h *Handlers) unreadAlerts(c echo.Context) (map[int64]int, error) {
 	return m, nil
 }
 
+// unreadTotalKey holds the request's unread alert total once read.
+const unreadTotalKey = "hearth.unread-alert-total"
+
+// unreadAlertTotal returns how many alerts are unread for the guardian
+// across their teens (capped, see store.UnreadAlertTotal): the sum of the
+// counts per teen when this request read them already, else one bounded
+// count, so a page that shows no per-teen figures never counts each teen.
+func (h *Handlers) unreadAlertTotal(c echo.Context) (int, error) {
+	const key = unreadTotalKey
+	if m, ok := c.Get("hearth.unread-alerts").(map[int64]int); ok {
+		return sumCounts(m), nil
+	}
+	if n, ok := c.Get(key).(int); ok {
+		return n, nil
+	}
+	n, err := h.Store.UnreadAlertTotal(ctx(c), actor(c))
+	if err != nil {
+		return 0, err
+	}
+	c.Set(key, n)
+	return n, nil
+}
+
 func sumCounts(m map[int64]int) int {
 	n := 0
 	for _, v := range m {
@@ -195,15 +218,25 @@ func (h *Handlers) alertsPage(c echo.Context, teenID int64, teenName string) err
 	if err != nil {
 		return err
 	}
-	counts, err := h.unreadAlerts(c)
-	if err != nil {
-		return err
+	if teenID != 0 {
+		// Read the counts per teen before the nav wants its total, which
+		// then sums them instead of counting again.
+		if _, err := h.unreadAlerts(c); err != nil {
+			return err
+		}
+	} else if f.State == models.AlertUnread && f.TeenID == nil && f.Category == nil && f.MinSeverity == nil {
+		// The list's total is the nav's: every unread alert, capped alike.
+		c.Set(unreadTotalKey, total)
 	}
 	props := pages.AlertsProps{Page: h.page(c, ""), TeenID: teenID, TeenName: teenName, Filter: form, Total: total,
 		Pager: pager, Guidance: guidanceFor(as), BasePath: base, Query: c.QueryParams().Encode()}
 	props.List = pages.AlertListView{Items: h.alertViews(as, teenID == 0, c.Request().URL.RequestURI()), Filtered: form.Active()}
 	h.markBlocked(c, props.List.Items)
 	if teenID != 0 {
+		counts, err := h.unreadAlerts(c)
+		if err != nil {
+			return err
+		}
 		props.Unread = counts[teenID]
 		weeks, err := h.Store.AlertChart(ctx(c), actor(c), teenID, h.Store.Now())
 		if err != nil {
@@ -211,14 +244,16 @@ func (h *Handlers) alertsPage(c echo.Context, teenID int64, teenName string) err
 		}
 		props.Chart = chartView(teenName, weeks)
 	} else {
-		props.Unread = sumCounts(counts)
+		if props.Unread, err = h.unreadAlertTotal(c); err != nil {
+			return err
+		}
 		teens, err := h.Store.GuardianTeens(ctx(c), actor(c))
 		if err != nil {
 			return err
 		}
 		for _, gt := range teens {
 			if gt.Link.State == models.LinkActive {
-				props.Teens = append(props.Teens, pages.AlertTeenOption{ID: gt.Teen.ID, Name: gt.Teen.DisplayName, Unread: counts[gt.Teen.ID]})
+				props.Teens = append(props.Teens, pages.AlertTeenOption{ID: gt.Teen.ID, Name: gt.Teen.DisplayName})
 			}
 		}
 		slices.SortFunc(props.Teens, func(a, b pages.AlertTeenOption) int { return strings.Compare(a.Name, b.Name) })
@@ -268,7 +303,7 @@ func (h *Handlers) alertFragment(c echo.Context, id int64) error {
 }
 
 func (h *Handlers) renderAlertFragment(c echo.Context, comp templ.Component) error {
-	counts, err := h.unreadAlerts(c)
+	unread, err := h.unreadAlertTotal(c)
 	if err != nil {
 		return err
 	}
@@ -277,7 +312,7 @@ func (h *Handlers) renderAlertFragment(c echo.Context, comp templ.Component) err
 		current = u.Path == "/alerts"
 	}
 	c.SetRequest(c.Request().WithContext(views.WithCSRFToken(ctx(c), csrfToken(c))))
-	return render(c, http.StatusOK, templ.Join(comp, views.AlertsNavUpdate(sumCounts(counts), current)))
+	return render(c, http.StatusOK, templ.Join(comp, views.AlertsNavUpdate(unread, current)))
 }
 
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }

@@ -113,8 +113,8 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 			p.Unread = n
 		}
 		if u.Role == models.RoleGuardian {
-			if counts, err := h.unreadAlerts(c); err == nil {
-				p.UnreadAlerts = sumCounts(counts)
+			if n, err := h.unreadAlertTotal(c); err == nil {
+				p.UnreadAlerts = n
 			} else {
 				h.Logger.ErrorContext(ctx(c), "unread alerts", "err", err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,80 +84,60 @@ func scopeAlerts(db *gorm.DB, viewer models.Actor, teenID *int64) (alertScope, e
 	return sc, nil
 }
 
-// alertReadRow is an alert with the viewer's read state.
-type alertReadRow struct {
-	Row    alertRow `gorm:"embedded"`
-	IsRead bool
-}
+// teenMark is a teen whose alerts a query reads, with the guardian's
+// watermark for them (every alert up to it is read; 0 for none, and for a
+// teen viewer).
+type teenMark struct{ teen, wm int64 }
 
-// alertSQL builds the parts of an alert query for a scope and filter:
-// the FROM with the viewer's watermark joined, the WHERE (without paging)
-// and its arguments, and the read-state column. Everything a person typed
-// goes in as an argument.
-func alertSQL(sc alertScope, teens []int64, f models.AlertFilter) (from, where string, args []any, readCol string, readArgs []any) {
-	readExists := "EXISTS (SELECT 1 FROM alert_reads r WHERE r.alert_id = alerts.id AND r.user_id = ?)"
-	if sc.guardian {
-		from = "alerts LEFT JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"
-		args = append(args, sc.userID)
-		readCol = "CASE WHEN alerts.id <= COALESCE(w.read_through, 0) OR " + readExists + " THEN 1 ELSE 0 END"
-		readArgs = []any{sc.userID}
-	} else {
-		from = "alerts"
-		readCol = "1"
-	}
-	conds := []string{"alerts.teen_id IN ?"}
-	args = append(args, teens)
-	if f.Category != nil {
-		conds = append(conds, "alerts.category = ?")
-		args = append(args, string(*f.Category))
-	}
-	if f.MinSeverity != nil {
-		conds = append(conds, "alerts.severity_rank >= ?")
-		args = append(args, f.MinSeverity.Rank())
-	}
-	if sc.guardian {
-		switch f.State {
-		case models.AlertUnread:
-			conds = append(conds, "alerts.id > COALESCE(w.read_through, 0) AND NOT "+readExists)
-			args = append(args, sc.userID)
-		case models.AlertRead:
-			conds = append(conds, "(alerts.id <= COALESCE(w.read_through, 0) OR "+readExists+")")
-			args = append(args, sc.userID)
-		}
-	} else if f.State == models.AlertUnread {
-		conds = append(conds, "1 = 0") // the teen has nothing to acknowledge
-	}
-	return from, strings.Join(conds, " AND "), args, readCol, readArgs
-}
-
-// An inbox reads each teen's alerts as a separate newest-first index
-// range and merges the few rows: each branch reads at most a page from the
-// (teen_id, occurred_at, id) index, however many alerts exist. Branches go
-// to the database branchChunk at a time (SQLite allows 500 parts in one
-// compound query). Above branchTeens teens, one scan over all of them and
-// a sort is cheaper than that many ranges.
-const (
-	branchTeens = 2000
-	branchChunk = 200
-)
-
-// branching returns the store's limits: the constants above, unless a
-// test set smaller ones to reach every path with a few teens.
-func (s *Store) branching() (teens, chunk int) {
-	teens, chunk = branchTeens, branchChunk
-	if s.alertBranching[0] > 0 {
-		teens, chunk = s.alertBranching[0], s.alertBranching[1]
-	}
-	return teens, chunk
-}
-
-// chunks splits ids into runs of at most chunk.
-func chunks(ids []int64, chunk int) [][]int64 {
-	var out [][]int64
-	for lo := 0; lo < len(ids); lo += chunk {
-		out = append(out, ids[lo:min(lo+chunk, len(ids))])
+func teenMarks(teens []int64, wms map[int64]int64) []teenMark {
+	out := make([]teenMark, len(teens))
+	for i, t := range teens {
+		out[i] = teenMark{t, wms[t]}
 	}
 	return out
+}
+
+// teenRows returns a FROM item s with one row (teen_id, wm) per teen, and
+// its arguments: a JSON array on SQLite, two arrays on Postgres. However
+// many teens a guardian has, a query over them is one small statement the
+// database reads teen by teen.
+func (s *Store) teenRows(ms []teenMark) (string, []any) {
+	var a, b strings.Builder
+	if s.dialect == Postgres {
+		a.WriteByte('{')
+		b.WriteByte('{')
+		for i, m := range ms {
+			if i > 0 {
+				a.WriteByte(',')
+				b.WriteByte(',')
+			}
+			a.WriteString(strconv.FormatInt(m.teen, 10))
+			b.WriteString(strconv.FormatInt(m.wm, 10))
+		}
+		a.WriteByte('}')
+		b.WriteByte('}')
+		return "unnest(CAST(? AS bigint[]), CAST(? AS bigint[])) AS s (teen_id, wm)", []any{a.String(), b.String()}
+	}
+	a.WriteByte('[')
+	for i, m := range ms {
+		if i > 0 {
+			a.WriteByte(',')
+		}
+		fmt.Fprintf(&a, "[%d,%d]", m.teen, m.wm)
+	}
+	a.WriteByte(']')
+	return "(SELECT value ->> 0 AS teen_id, value ->> 1 AS wm FROM json_each(?)) AS s", []any{a.String()}
+}
+
+// indexed names the index a query over alerts reads, on SQLite, whose
+// planner would otherwise trade a covering range for one it can group or
+// filter on (alerts_burst by category) and then read every alert of a teen
+// from the table. Postgres chooses well from its statistics.
+func (s *Store) indexed(index string) string {
+	if s.dialect == Postgres {
+		return ""
+	}
+	return " INDEXED BY " + index
 }
 
 // filterSQL is the part of f's conditions about the alerts themselves
@@ -173,6 +154,20 @@ func filterSQL(f models.AlertFilter) (string, []any) {
 		args = append(args, f.MinSeverity.Rank())
 	}
 	return q, args
+}
+
+// stateSQL is the condition on the guardian userID's read state, to AND
+// onto a query over teenRows (s.wm is the teen's watermark): unread is
+// above it and not acknowledged, read is up to it or acknowledged.
+func stateSQL(state models.AlertState, userID int64) (string, []any) {
+	acked := "EXISTS (SELECT 1 FROM alert_reads r WHERE r.alert_id = alerts.id AND r.user_id = ?)"
+	switch state {
+	case models.AlertUnread:
+		return " AND alerts.id > s.wm AND NOT " + acked, []any{userID}
+	case models.AlertRead:
+		return " AND (alerts.id <= s.wm OR " + acked + ")", []any{userID}
+	}
+	return "", nil
 }
 
 // watermarks returns the guardian's "read through" alert id per teen.
@@ -192,71 +187,84 @@ func watermarks(db *gorm.DB, userID int64, teens []int64) (map[int64]int64, erro
 	return out, nil
 }
 
+// ackedAbove counts, per teen, the alerts matching f that the guardian
+// acknowledged one by one above their watermark (a handful, on user_id).
+func ackedAbove(db *gorm.DB, userID int64, teens []int64, f models.AlertFilter) (map[int64]int, error) {
+	fq, fargs := filterSQL(f)
+	var rows []struct {
+		TeenID int64
+		N      int
+	}
+	if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alert_reads r JOIN alerts ON alerts.id = r.alert_id"+
+		" LEFT JOIN alert_watermarks w ON w.user_id = r.user_id AND w.teen_id = alerts.teen_id"+
+		" WHERE r.user_id = ? AND alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
+		append([]any{userID, teens}, fargs...)...).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.TeenID] = r.N
+	}
+	return out, nil
+}
+
 // countCap is how far a count goes: one past models.AlertCountCap says
 // "more than".
 const countCap = models.AlertCountCap + 1
 
 // countMatching counts the alerts of teens that match f's category and
 // severity, whatever their read state, up to countCap.
-func countMatching(db *gorm.DB, teens []int64, f models.AlertFilter) (int, error) {
+func (s *Store) countMatching(db *gorm.DB, teens []int64, f models.AlertFilter) (int, error) {
 	fq, fargs := filterSQL(f)
 	var n int64
-	err := db.Raw("SELECT count(*) FROM (SELECT 1 AS one FROM alerts WHERE alerts.teen_id IN ?"+fq+" LIMIT ?) AS c",
+	err := db.Raw("SELECT count(*) FROM (SELECT 1 AS one FROM alerts"+s.indexed("alerts_teen_unread")+" WHERE alerts.teen_id IN ?"+fq+" LIMIT ?) AS c",
 		append(append([]any{teens}, fargs...), countCap)...).Scan(&n).Error
 	return int(n), err
 }
 
-// countUnread counts, per teen, the alerts matching f that the guardian
-// has not read, up to countCap each: those above their watermark (an
-// index range on (teen_id, id), cut off after the cap) less those above it
-// they acknowledged one by one (a handful, on user_id). A large backlog
-// costs a bounded count, never a lookup per alert.
-func (s *Store) countUnread(db *gorm.DB, userID int64, teens []int64, wms map[int64]int64, f models.AlertFilter) (map[int64]int, error) {
-	maxTeens, chunk := s.branching()
+// countSide counts the alerts of ms matching f above each teen's watermark
+// (or up to it), up to limit in all: per teen an index range on (teen_id,
+// id), and the count stops at the limit however many teens there are.
+func (s *Store) countSide(db *gorm.DB, ms []teenMark, f models.AlertFilter, above bool, limit int) (int, error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	from, args := s.teenRows(ms)
+	side := "alerts.id > s.wm"
+	if !above {
+		side = "alerts.id <= s.wm"
+	}
 	fq, fargs := filterSQL(f)
-	type teenCount struct {
-		TeenID int64
-		N      int
+	var n int64
+	err := db.Raw("SELECT count(*) FROM (SELECT 1 AS one FROM "+from+" JOIN alerts"+s.indexed("alerts_teen_unread")+" ON alerts.teen_id = s.teen_id AND "+side+
+		" WHERE 1 = 1"+fq+" LIMIT ?) AS c", append(append(args, fargs...), limit)...).Scan(&n).Error
+	return int(n), err
+}
+
+// countAlerts counts the alerts of ms matching f, state included, up to
+// countCap. acked is ackedAbove for f (guardians with a state filter).
+func (s *Store) countAlerts(db *gorm.DB, sc alertScope, ms []teenMark, acked map[int64]int, f models.AlertFilter) (int, error) {
+	if !sc.guardian || f.State == "" {
+		return s.countMatching(db, sc.ids(), f)
 	}
-	var acked []teenCount
-	if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alert_reads r JOIN alerts ON alerts.id = r.alert_id"+
-		" LEFT JOIN alert_watermarks w ON w.user_id = r.user_id AND w.teen_id = alerts.teen_id"+
-		" WHERE r.user_id = ? AND alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
-		append([]any{userID, teens}, fargs...)...).Scan(&acked).Error; err != nil {
-		return nil, err
+	nAcked := 0
+	for _, n := range acked {
+		nAcked += n
 	}
-	ackedBy := map[int64]int{}
-	for _, r := range acked {
-		ackedBy[r.TeenID] = r.N
+	if f.State == models.AlertUnread {
+		// Those above the watermarks less those acknowledged there: count
+		// far enough that the difference still reaches the cap.
+		above, err := s.countSide(db, ms, f, true, countCap+nAcked)
+		return min(max(above-nAcked, 0), countCap), err
 	}
-	var above []teenCount
-	if len(teens) <= maxTeens {
-		for _, part := range chunks(teens, chunk) {
-			parts := make([]string, len(part))
-			var args []any
-			for i, t := range part {
-				parts[i] = "SELECT c.teen_id, count(*) AS n FROM (SELECT alerts.teen_id FROM alerts WHERE alerts.teen_id = ? AND alerts.id > ?" + fq +
-					" LIMIT ?) AS c GROUP BY c.teen_id"
-				args = append(append(append(args, t, wms[t]), fargs...), countCap+ackedBy[t])
-			}
-			var got []teenCount
-			if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&got).Error; err != nil {
-				return nil, err
-			}
-			above = append(above, got...)
-		}
-	} else if err := db.Raw("SELECT alerts.teen_id, count(*) AS n FROM alerts LEFT JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"+
-		" WHERE alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq+" GROUP BY alerts.teen_id",
-		append([]any{userID, teens}, fargs...)...).Scan(&above).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[int64]int, len(above))
-	for _, r := range above {
-		if n := min(r.N-ackedBy[r.TeenID], countCap); n > 0 {
-			out[r.TeenID] = n
+	var marked []teenMark
+	for _, m := range ms {
+		if m.wm > 0 {
+			marked = append(marked, m)
 		}
 	}
-	return out, nil
+	below, err := s.countSide(db, marked, f, false, countCap)
+	return min(below+nAcked, countCap), err
 }
 
 // Alerts returns the alerts viewer may see that match f, newest first
@@ -277,15 +285,45 @@ func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertF
 	}
 	ids := sc.ids()
 	var wms map[int64]int64
+	var acked map[int64]int
 	if sc.guardian {
 		if wms, err = watermarks(db, sc.userID, ids); err != nil {
 			return nil, 0, err
 		}
+		if f.State != "" {
+			if acked, err = ackedAbove(db, sc.userID, ids, f); err != nil {
+				return nil, 0, err
+			}
+		}
 	}
-	total, err := s.countAlerts(db, sc, ids, wms, f)
+	ms := teenMarks(ids, wms)
+	total, err := s.countAlerts(db, sc, ms, acked, f)
 	if err != nil {
 		return nil, 0, err
 	}
+	if sc.guardian && f.State == models.AlertRead {
+		// A teen with no watermark and nothing acknowledged has nothing
+		// read: leave their alerts unread rather than test each.
+		ms = slices.DeleteFunc(ms, func(m teenMark) bool { return m.wm == 0 && acked[m.teen] == 0 })
+	}
+	var rows []alertRow
+	if len(ms) > 0 {
+		if rows, err = s.alertPage(db, sc, ms, f); err != nil {
+			return nil, 0, err
+		}
+	}
+	out, err := s.withReadState(db, sc, rows, wms)
+	return out, total, err
+}
+
+// alertPage reads one page of the alerts of ms matching f, in the list's
+// order: per teen a newest-first range of the alerts_teen_inbox index
+// (from the index alone: it holds what the filters test), at most a page
+// of it, merged. On SQLite one join over the teens does it, since SQLite
+// leaves a teen's range as soon as its next entry could no longer make the
+// page; on Postgres a LATERAL subquery limits each teen's range. Only the
+// page's rows are then read from the table.
+func (s *Store) alertPage(db *gorm.DB, sc alertScope, ms []teenMark, f models.AlertFilter) ([]alertRow, error) {
 	limit := f.AlertLimit()
 	order, cmp := "DESC", "<"
 	var cur *models.AlertCursor
@@ -295,73 +333,53 @@ func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertF
 	case f.Before != nil:
 		cur = f.Before
 	}
-	// position keeps the keyset condition an index range: occurred_at
-	// bounds the scan, the id breaks ties at the cursor's own time.
-	position := func() (string, []any) {
-		if cur == nil {
-			return "", nil
-		}
+	cond, args := filterSQL(f)
+	if sc.guardian {
+		q, a := stateSQL(f.State, sc.userID)
+		cond, args = cond+q, append(args, a...)
+	}
+	if cur != nil {
+		// occurred_at bounds the range, the id breaks ties at the cursor's
+		// own time.
 		at := cur.At.UTC()
-		eq := "<="
-		if cmp == ">" {
-			eq = ">="
-		}
-		return " AND alerts.occurred_at " + eq + " ? AND (alerts.occurred_at " + cmp + " ? OR alerts.id " + cmp + " ?)", []any{at, at, cur.ID}
+		cond += " AND alerts.occurred_at " + cmp + "= ? AND (alerts.occurred_at " + cmp + " ? OR alerts.id " + cmp + " ?)"
+		args = append(args, at, at, cur.ID)
 	}
-	tail := " ORDER BY alerts.occurred_at " + order + ", alerts.id " + order + " LIMIT ?"
-	var rows []alertReadRow
-	maxTeens, chunk := s.branching()
-	if len(ids) > maxTeens {
-		from, where, args, _, _ := alertSQL(sc, ids, f)
-		pq, pargs := position()
-		q := "SELECT alerts.*, 0 AS is_read FROM " + from + " WHERE " + where + pq + tail
-		if err := db.Raw(q, append(append(append([]any{}, args...), pargs...), limit)...).Scan(&rows).Error; err != nil {
-			return nil, 0, err
-		}
+	from, fromArgs := s.teenRows(ms)
+	var pick string
+	var pickArgs []any
+	if s.dialect == Postgres {
+		pick = "SELECT a.id FROM " + from + " CROSS JOIN LATERAL (SELECT alerts.id, alerts.occurred_at FROM alerts" +
+			" WHERE alerts.teen_id = s.teen_id" + cond + " ORDER BY alerts.occurred_at " + order + ", alerts.id " + order + " LIMIT ?) AS a" +
+			" ORDER BY a.occurred_at " + order + ", a.id " + order + " LIMIT ?"
+		pickArgs = append(append(fromArgs, args...), limit, limit)
 	} else {
-		for _, part := range chunks(ids, chunk) {
-			parts := make([]string, len(part))
-			var qargs []any
-			for i, t := range part {
-				b, bargs := s.alertBranch(sc, t, wms[t], f)
-				pq, pargs := position()
-				parts[i] = fmt.Sprintf("SELECT * FROM (%s%s%s) AS b%d", b, pq, tail, i)
-				qargs = append(append(append(qargs, bargs...), pargs...), limit)
-			}
-			q := strings.Join(parts, " UNION ALL ") + " ORDER BY occurred_at " + order + ", id " + order + " LIMIT ?"
-			var got []alertReadRow
-			if err := db.Raw(q, append(qargs, limit)...).Scan(&got).Error; err != nil {
-				return nil, 0, err
-			}
-			rows = append(rows, got...)
-		}
-		if len(rows) > limit {
-			// Several chunks: merge them in the list's order.
-			slices.SortFunc(rows, func(a, b alertReadRow) int {
-				c := a.Row.OccurredAt.Compare(b.Row.OccurredAt)
-				if c == 0 {
-					c = cmpInt(a.Row.ID, b.Row.ID)
-				}
-				if order == "DESC" {
-					return -c
-				}
-				return c
-			})
-			rows = rows[:limit]
-		}
+		pick = "SELECT alerts.id FROM " + from + " JOIN alerts" + s.indexed("alerts_teen_inbox") + " ON alerts.teen_id = s.teen_id" +
+			" WHERE 1 = 1" + cond + " ORDER BY alerts.occurred_at " + order + ", alerts.id " + order + " LIMIT ?"
+		pickArgs = append(append(fromArgs, args...), limit)
 	}
+	var rows []alertRow
+	err := db.Raw("SELECT alerts.* FROM alerts WHERE alerts.id IN ("+pick+") ORDER BY alerts.occurred_at "+order+", alerts.id "+order,
+		pickArgs...).Scan(&rows).Error
 	if f.After != nil {
 		slices.Reverse(rows)
 	}
+	return rows, err
+}
+
+// withReadState makes rows the viewer's alerts: named, and read for a
+// guardian when up to their watermark (wms) or acknowledged, which is
+// looked up for these rows only; a teen has nothing to acknowledge.
+func (s *Store) withReadState(db *gorm.DB, sc alertScope, rows []alertRow, wms map[int64]int64) ([]models.Alert, error) {
 	acked := map[int64]bool{}
 	if sc.guardian && len(rows) > 0 {
 		page := make([]int64, len(rows))
 		for i, r := range rows {
-			page[i] = r.Row.ID
+			page[i] = r.ID
 		}
 		var ids []int64
 		if err := db.Table("alert_reads").Where("user_id = ? AND alert_id IN ?", sc.userID, page).Pluck("alert_id", &ids).Error; err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		for _, id := range ids {
 			acked[id] = true
@@ -369,98 +387,11 @@ func (s *Store) Alerts(ctx context.Context, viewer models.Actor, f models.AlertF
 	}
 	out := make([]models.Alert, len(rows))
 	for i, r := range rows {
-		out[i] = r.Row.model()
-		out[i].TeenName = sc.name(r.Row.TeenID)
-		out[i].Read = !sc.guardian || r.Row.ID <= wms[r.Row.TeenID] || acked[r.Row.ID]
+		out[i] = r.model()
+		out[i].TeenName = sc.name(r.TeenID)
+		out[i].Read = !sc.guardian || r.ID <= wms[r.TeenID] || acked[r.ID]
 	}
-	return out, total, nil
-}
-
-// alertBranch is the query of one teen's matching alerts (Alerts works
-// out the read state of the page afterwards), wm being the guardian's watermark for the teen (a constant,
-// so the planner sees a plain range).
-func (s *Store) alertBranch(sc alertScope, teenID, wm int64, f models.AlertFilter) (string, []any) {
-	fq, fargs := filterSQL(f)
-	if !sc.guardian {
-		return "SELECT alerts.*, 1 AS is_read FROM alerts WHERE alerts.teen_id = ?" + fq, append([]any{teenID}, fargs...)
-	}
-	acked := "EXISTS (SELECT 1 FROM alert_reads r WHERE r.alert_id = alerts.id AND r.user_id = ?)"
-	q := "SELECT alerts.*, 0 AS is_read FROM alerts WHERE alerts.teen_id = ?" + fq
-	args := append([]any{teenID}, fargs...)
-	switch f.State {
-	case models.AlertUnread:
-		q += " AND alerts.id > ? AND NOT " + acked
-		args = append(args, wm, sc.userID)
-	case models.AlertRead:
-		q += " AND (alerts.id <= ? OR " + acked + ")"
-		args = append(args, wm, sc.userID)
-	}
-	return q, args
-}
-
-// countAlerts counts the alerts of teens matching f, state included, up
-// to countCap.
-func (s *Store) countAlerts(db *gorm.DB, sc alertScope, teens []int64, wms map[int64]int64, f models.AlertFilter) (int, error) {
-	if !sc.guardian || f.State == "" {
-		return countMatching(db, teens, f)
-	}
-	unread, err := s.countUnread(db, sc.userID, teens, wms, f)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, v := range unread {
-		n += v
-	}
-	if f.State == models.AlertUnread {
-		return min(n, countCap), nil
-	}
-	return s.countRead(db, sc.userID, teens, wms, f)
-}
-
-// countRead counts the alerts matching f the guardian has read, up to
-// countCap: those up to their watermark per teen (an index range, cut off
-// after the cap) and those above it acknowledged one by one.
-func (s *Store) countRead(db *gorm.DB, userID int64, teens []int64, wms map[int64]int64, f models.AlertFilter) (int, error) {
-	maxTeens, chunk := s.branching()
-	fq, fargs := filterSQL(f)
-	var n int64
-	if err := db.Raw("SELECT count(*) FROM alert_reads r JOIN alerts ON alerts.id = r.alert_id"+
-		" LEFT JOIN alert_watermarks w ON w.user_id = r.user_id AND w.teen_id = alerts.teen_id"+
-		" WHERE r.user_id = ? AND alerts.teen_id IN ? AND alerts.id > COALESCE(w.read_through, 0)"+fq,
-		append([]any{userID, teens}, fargs...)...).Scan(&n).Error; err != nil {
-		return 0, err
-	}
-	total := int(n)
-	if len(teens) > maxTeens {
-		var below int64
-		err := db.Raw("SELECT count(*) FROM (SELECT 1 AS one FROM alerts JOIN alert_watermarks w ON w.user_id = ? AND w.teen_id = alerts.teen_id"+
-			" WHERE alerts.teen_id IN ? AND alerts.id <= w.read_through"+fq+" LIMIT ?) AS c",
-			append(append([]any{userID, teens}, fargs...), countCap)...).Scan(&below).Error
-		return min(total+int(below), countCap), err
-	}
-	var marked []int64
-	for _, t := range teens {
-		if wms[t] > 0 {
-			marked = append(marked, t)
-		}
-	}
-	for _, part := range chunks(marked, chunk) {
-		parts := make([]string, len(part))
-		var args []any
-		for i, t := range part {
-			parts[i] = "SELECT count(*) AS n FROM (SELECT 1 AS one FROM alerts WHERE alerts.teen_id = ? AND alerts.id <= ?" + fq + " LIMIT ?) AS c"
-			args = append(append(append(args, t, wms[t]), fargs...), countCap)
-		}
-		var got []int64
-		if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&got).Error; err != nil {
-			return 0, err
-		}
-		for _, v := range got {
-			total += int(v)
-		}
-	}
-	return min(total, countCap), nil
+	return out, nil
 }
 
 // Alert returns one alert as viewer may see it (see Alerts), with the
@@ -471,15 +402,17 @@ func (s *Store) Alert(ctx context.Context, viewer models.Actor, id int64) (model
 	if err != nil {
 		return models.Alert{}, err
 	}
-	from, where, args, readCol, readArgs := alertSQL(sc, []int64{row.TeenID}, models.AlertFilter{})
-	var r alertReadRow
-	all := append(append(append([]any{}, readArgs...), args...), id)
-	if err := db.Raw("SELECT alerts.*, "+readCol+" AS is_read FROM "+from+" WHERE "+where+" AND alerts.id = ?", all...).Scan(&r).Error; err != nil {
+	var wms map[int64]int64
+	if sc.guardian {
+		if wms, err = watermarks(db, sc.userID, []int64{row.TeenID}); err != nil {
+			return models.Alert{}, err
+		}
+	}
+	out, err := s.withReadState(db, sc, []alertRow{row}, wms)
+	if err != nil {
 		return models.Alert{}, err
 	}
-	a := r.Row.model()
-	a.TeenName, a.Read = sc.name(row.TeenID), r.IsRead
-	return a, nil
+	return out[0], nil
 }
 
 // visibleAlert loads alert id when viewer may see it.
@@ -576,8 +509,9 @@ func (s *Store) MarkAlertNotUseful(ctx context.Context, viewer models.Actor, id 
 }
 
 // UnreadAlertCounts returns, per teen the guardian viewer actively
-// supervises, how many alerts are unread for them; teens with none are
-// left out. Anyone but a guardian gets models.ErrNotFound.
+// supervises, how many alerts are unread for them, up to one past
+// models.AlertCountCap; teens with none are left out. Anyone but a
+// guardian gets models.ErrNotFound.
 func (s *Store) UnreadAlertCounts(ctx context.Context, viewer models.Actor) (map[int64]int, error) {
 	if viewer.Role != models.RoleGuardian {
 		return nil, models.ErrNotFound
@@ -595,7 +529,61 @@ func (s *Store) UnreadAlertCounts(ctx context.Context, viewer models.Actor) (map
 	if err != nil {
 		return nil, err
 	}
-	return s.countUnread(db, sc.userID, ids, wms, models.AlertFilter{})
+	acked, err := ackedAbove(db, sc.userID, ids, models.AlertFilter{})
+	if err != nil {
+		return nil, err
+	}
+	// Per teen, those above the watermark (an index range on (teen_id,
+	// id), cut off far enough that less the acknowledged ones it still
+	// reaches the cap), in one statement however many teens.
+	most := 0
+	for _, n := range acked {
+		most = max(most, n)
+	}
+	from, args := s.teenRows(teenMarks(ids, wms))
+	var rows []struct {
+		TeenID int64
+		N      int
+	}
+	if err := db.Raw("SELECT s.teen_id AS teen_id, (SELECT count(*) FROM (SELECT 1 AS one FROM alerts"+s.indexed("alerts_teen_unread")+
+		" WHERE alerts.teen_id = s.teen_id AND alerts.id > s.wm LIMIT ?) AS c) AS n FROM "+from,
+		append([]any{countCap + most}, args...)...).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		if n := min(r.N-acked[r.TeenID], countCap); n > 0 {
+			out[r.TeenID] = n
+		}
+	}
+	return out, nil
+}
+
+// UnreadAlertTotal returns how many alerts, across every teen the
+// guardian viewer actively supervises, are unread for them, up to one past
+// models.AlertCountCap: what the nav's badge and the inbox need, counted
+// until the cap and no further however many teens there are. Anyone but a
+// guardian gets models.ErrNotFound.
+func (s *Store) UnreadAlertTotal(ctx context.Context, viewer models.Actor) (int, error) {
+	if viewer.Role != models.RoleGuardian {
+		return 0, models.ErrNotFound
+	}
+	db := s.db.WithContext(ctx)
+	sc, err := scopeAlerts(db, viewer, nil)
+	if err != nil || len(sc.teens) == 0 {
+		return 0, err
+	}
+	ids := sc.ids()
+	wms, err := watermarks(db, sc.userID, ids)
+	if err != nil {
+		return 0, err
+	}
+	f := models.AlertFilter{State: models.AlertUnread}
+	acked, err := ackedAbove(db, sc.userID, ids, f)
+	if err != nil {
+		return 0, err
+	}
+	return s.countAlerts(db, sc, teenMarks(ids, wms), acked, f)
 }
 
 // AlertChart returns teenID's alerts per category in each of the last
@@ -607,42 +595,34 @@ func (s *Store) AlertChart(ctx context.Context, viewer models.Actor, teenID int6
 	if _, err := scopeAlerts(db, viewer, &teenID); err != nil {
 		return nil, err
 	}
+	// One count per week, grouped by category, each a range of the
+	// alerts_teen_inbox index (which holds the category): a few thousand
+	// index entries for a busy teen, nothing evaluated per alert but the
+	// range itself.
 	first := models.WeekStart(now).AddDate(0, 0, -7*(models.AlertChartWeeks-1))
 	weeks := make([]models.AlertWeek, models.AlertChartWeeks)
-	cols := make([]string, len(weeks))
+	parts := make([]string, len(weeks))
 	var args []any
 	for i := range weeks {
 		start := first.AddDate(0, 0, 7*i)
 		weeks[i] = models.AlertWeek{Start: start, Counts: map[models.Category]int{}}
-		cols[i] = fmt.Sprintf("SUM(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN 1 ELSE 0 END) AS w%d", i)
-		args = append(args, start, start.AddDate(0, 0, 7))
+		parts[i] = fmt.Sprintf("SELECT %d AS week, category, count(*) AS n FROM alerts%s"+
+			" WHERE teen_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY category", i, s.indexed("alerts_teen_inbox"))
+		args = append(args, teenID, start, start.AddDate(0, 0, 7))
 	}
-	end := first.AddDate(0, 0, 7*models.AlertChartWeeks)
-	args = append(args, teenID, first, end)
-	rows, err := db.Raw("SELECT category, "+strings.Join(cols, ", ")+
-		" FROM alerts WHERE teen_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY category", args...).Rows()
-	if err != nil {
+	var rows []struct {
+		Week     int
+		Category string
+		N        int
+	}
+	if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var cat string
-		counts := make([]int64, len(weeks))
-		dst := []any{&cat}
-		for i := range counts {
-			dst = append(dst, &counts[i])
-		}
-		if err := rows.Scan(dst...); err != nil {
-			return nil, err
-		}
-		for i, n := range counts {
-			if n > 0 {
-				weeks[i].Counts[models.Category(cat)] += int(n)
-				weeks[i].Total += int(n)
-			}
-		}
+	for _, r := range rows {
+		weeks[r.Week].Counts[models.Category(r.Category)] += r.N
+		weeks[r.Week].Total += r.N
 	}
-	return weeks, rows.Err()
+	return weeks, nil
 }
 
 // BlockAlertCounterpart adds alert id's other account to its teen's
@@ -724,16 +704,6 @@ func (s *Store) BlockAlertCounterpart(ctx context.Context, viewer models.Actor, 
 		return models.BlockResult{}, err
 	}
 	return res, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // BlockedContacts returns, for each of teenIDs the guardian viewer

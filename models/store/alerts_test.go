@@ -419,21 +419,12 @@ func TestStore_BlockAlertCounterpart(t *testing.T) {
 	})
 }
 
-// A guardian of more teens than the store reads as separate scans gets the
-// same answers from its single scan over all of them.
+// A guardian of many teens gets one list, merged newest first across
+// them, with alerts of one teen between those of others, paging both ways,
+// and counts per teen and per state.
 func TestStore_Alerts_ManyTeens(t *testing.T) {
-	for _, tc := range []struct {
-		name         string
-		teens, chunk int
-	}{{"one_scan", 8, 4}, {"chunks_merged", 100, 7}} {
-		t.Run(tc.name, func(t *testing.T) { manyTeens(t, tc.teens, tc.chunk) })
-	}
-}
-
-func manyTeens(t *testing.T, branchTeens, chunk int) {
 	eachWorld(t, func(t *testing.T, w *world) {
 		s := w.s
-		store.SetAlertBranching(s, branchTeens, chunk)
 		pat := w.guardian(t, "Pat Parent")
 		var teens []models.Teen
 		var seeds []seedAlert
@@ -443,7 +434,7 @@ func manyTeens(t *testing.T, branchTeens, chunk int) {
 			w.link(t, pat, p)
 			teens = append(teens, tn)
 			// Times out of step with the teens' order, so the newest
-			// alerts come from different chunks.
+			// alerts come from teens far apart in the list.
 			at := day0.Add(-time.Duration((i*7)%n) * time.Hour)
 			seeds = append(seeds, seedAlert{teen: tn.PlatformUserID, other: "u_1", at: at},
 				seedAlert{teen: tn.PlatformUserID, other: "u_2", cat: models.CategorySpam, at: at.Add(-30 * time.Minute)})
@@ -474,6 +465,16 @@ func manyTeens(t *testing.T, branchTeens, chunk int) {
 		if fmt.Sprint(alertIDs(next)) != fmt.Sprint(ids[5:10]) {
 			t.Errorf("second page = %v, want %v", alertIDs(next), ids[5:10])
 		}
+		if len(next) > 0 {
+			back, _, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{Limit: 5, After: ptr(models.CursorOf(next[0]))})
+			if fmt.Sprint(alertIDs(back)) != fmt.Sprint(ids[:5]) {
+				t.Errorf("page before the second = %v, want %v", alertIDs(back), ids[:5])
+			}
+		}
+		spam, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{Category: ptr(models.CategorySpam), Limit: 3})
+		if total != n || len(spam) != 3 || spam[0].Category != models.CategorySpam || !spam[0].OccurredAt.After(spam[1].OccurredAt) {
+			t.Errorf("spam: %v, total %d; want the 3 newest of %d", alertIDs(spam), total, n)
+		}
 		if err := s.AcknowledgeAlert(ctx, pat.Actor, first(teens[0])); err != nil {
 			t.Fatal(err)
 		}
@@ -483,6 +484,9 @@ func manyTeens(t *testing.T, branchTeens, chunk int) {
 		counts, err := s.UnreadAlertCounts(ctx, pat.Actor)
 		if err != nil || counts[teens[0].ID] != 1 || counts[teens[3].ID] != 0 || counts[teens[n-1].ID] != 2 || len(counts) != n-1 {
 			t.Errorf("UnreadAlertCounts = %v, %v", counts, err)
+		}
+		if sum, err := s.UnreadAlertTotal(ctx, pat.Actor); err != nil || sum != 2*n-3 {
+			t.Errorf("UnreadAlertTotal = %d, %v; want %d", sum, err, 2*n-3)
 		}
 		unread, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{State: models.AlertUnread, Limit: 100})
 		if total != 2*n-3 || len(unread) != min(2*n-3, 100) {
@@ -520,6 +524,9 @@ func TestStore_AlertCountsAreCapped(t *testing.T) {
 		if counts, _ := s.UnreadAlertCounts(ctx, pat.Actor); counts[maya.ID] != over {
 			t.Errorf("unread = %v, want %d", counts, over)
 		}
+		if sum, _ := s.UnreadAlertTotal(ctx, pat.Actor); sum != over {
+			t.Errorf("unread total = %d, want %d", sum, over)
+		}
 		// Acknowledged ones come off what is counted, so the count is
 		// exact again below the cap.
 		for _, id := range ids[:10] {
@@ -529,6 +536,12 @@ func TestStore_AlertCountsAreCapped(t *testing.T) {
 		}
 		if counts, _ := s.UnreadAlertCounts(ctx, pat.Actor); counts[maya.ID] != models.AlertCountCap-5 {
 			t.Errorf("unread after 10 acknowledged = %v, want %d", counts, models.AlertCountCap-5)
+		}
+		if sum, _ := s.UnreadAlertTotal(ctx, pat.Actor); sum != models.AlertCountCap-5 {
+			t.Errorf("unread total after 10 acknowledged = %d, want %d", sum, models.AlertCountCap-5)
+		}
+		if _, err := s.UnreadAlertTotal(ctx, mayaP.Actor); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("the teen's unread total: %v, want not found", err)
 		}
 		if _, total, _ := s.Alerts(ctx, pat.Actor, models.AlertFilter{State: models.AlertRead}); total != 10 {
 			t.Errorf("read total = %d, want 10", total)

@@ -48,9 +48,6 @@ type Store struct {
 	now         func() time.Time
 	linking     // email outbox and hooks of the linking flows (links.go)
 	policyHooks // OnPolicyChanged and AfterPolicyCommit (policies.go)
-	// alertBranching overrides the inbox's branch limits (teens, chunk)
-	// in tests; zero keeps the defaults (alerts.go).
-	alertBranching [2]int
 }
 
 // Options tune Open. The zero value is fine for production.
