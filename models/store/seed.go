@@ -20,7 +20,7 @@ import (
 const SeedBatch = 1000
 
 // seedRowsSQLite is how many rows go in one INSERT on SQLite. Its driver
-// (glebarez/go-sqlite, as modernc.org/sqlite) matches every placeholder
+// (glebarez/go-sqlite, as modernc.org/sqlite) matches every "?" bind parameter
 // against every argument when binding, which is quadratic in the number
 // of parameters: with 1,000 rows per INSERT, binding took 80% of the time
 // and 100,000 teens 15 s; with 25 rows (400 parameters) about 3 s. For the
