@@ -184,3 +184,31 @@ func TestHandler(t *testing.T) {
 		}
 	})
 }
+
+// TestStylesheetBracesBalance catches a rule left open (as a bad merge can
+// leave one): a browser then folds every later rule into it and pages lose
+// their styles with no error anywhere.
+func TestStylesheetBracesBalance(t *testing.T) {
+	t.Parallel()
+	b, err := fs.ReadFile(FS(), "css/hearth.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := regexp.MustCompile(`(?s)/\*.*?\*/`).ReplaceAllString(string(b), "")
+	depth, line := 0, 1
+	for _, c := range css {
+		switch c {
+		case '\n':
+			line++
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth < 0 {
+				t.Fatalf("hearth.css: a } with no rule open, near line %d (comments removed)", line)
+			}
+		}
+	}
+	if depth != 0 {
+		t.Fatalf("hearth.css ends with %d rule(s) still open", depth)
+	}
+}
